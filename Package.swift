@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// One package for the whole toolkit. Dependency direction (nothing points back):
+// GradKernels ← Grad ← GradNN ← ECDP ← Training / Evaluation / Checkpoints ← ecdp (CLI).
+import PackageDescription
+
+let package = Package(
+    name: "ECDP",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ecdp", targets: ["ecdp"]),
+        .library(name: "Grad", targets: ["Grad", "GradNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System-library shims (Debian: libopenblas-dev, libpng-dev, libhdf5-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+
+        // The engine.
+        .target(name: "GradKernels", dependencies: ["CBLAS"]),
+        .target(name: "Grad", dependencies: ["GradKernels"]),
+        .target(name: "GradNN", dependencies: ["Grad"]),
+
+        // The model and what is built on it.
+        .target(name: "ECDP", dependencies: ["Grad", "GradNN"]),
+        .target(name: "Training", dependencies: ["ECDP"], path: "Training",
+                exclude: ["configs"]),
+        .target(name: "Evaluation", dependencies: ["ECDP"], path: "Evaluation",
+                exclude: ["tables"]),
+        .target(name: "Checkpoints", dependencies: ["GradNN", "CHDF5"], path: "Checkpoints",
+                exclude: ["pretrained"]),
+
+        // The command-line tool.
+        .executableTarget(name: "ecdp", dependencies: [
+            "Grad", "GradNN", "GradKernels", "ECDP", "Training", "Evaluation", "Checkpoints",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "GradKernelsTests", dependencies: ["GradKernels"]),
+        .testTarget(name: "GradTests", dependencies: ["Grad"]),
+        .testTarget(name: "GradNNTests", dependencies: ["GradNN"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,42 @@
+// The buffer behind a tensor. 64-byte aligned for SIMD loads; live allocations are
+// counted so tests can assert that a training step returns memory to baseline.
+import Synchronization
+
+public final class Storage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    private static let live = Atomic<Int>(0)
+
+    /// Bytes currently held by all storages in the process.
+    public static var liveBytes: Int { live.load(ordering: .relaxed) }
+
+    /// Uninitialized storage of `count` floats (the caller fills every element).
+    public init(uninitializedCount count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        Storage.live.add(count * 4, ordering: .relaxed)
+    }
+
+    public convenience init(repeating value: Float, count: Int) {
+        self.init(uninitializedCount: count)
+        pointer.initialize(repeating: value, count: count)
+    }
+
+    public convenience init(_ values: [Float]) {
+        self.init(uninitializedCount: values.count)
+        values.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: values.count) }
+    }
+
+    public func copy() -> Storage {
+        let s = Storage(uninitializedCount: count)
+        s.pointer.initialize(from: pointer, count: count)
+        return s
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(pointer).deallocate()
+        Storage.live.subtract(count * 4, ordering: .relaxed)
+    }
+}

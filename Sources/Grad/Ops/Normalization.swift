@@ -1,0 +1,32 @@
+// Group normalization (Wu & He 2018) with PyTorch semantics: per (sample, group) mean
+// and biased variance, ε inside the square root, per-channel affine γ, β.
+import GradKernels
+
+extension Tensor {
+    /// x `[N, C, …]` normalized in `groups` groups of C/groups channels, then `γ·x̂ + β`
+    /// with gamma, beta `[C]`.
+    public static func groupNorm(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) -> Tensor {
+        precondition(x.rank >= 2, "groupNorm expects [N, C, …], got \(x.shape)")
+        let n = x.shape[0], c = x.shape[1], plane = x.count / max(n * c, 1)
+        precondition(c % groups == 0, "groupNorm: \(c) channels not divisible into \(groups) groups")
+        precondition(gamma.shape == [c] && beta.shape == [c], "groupNorm: γ \(gamma.shape), β \(beta.shape) for \(c) channels")
+        let mean = Tensor.zeros([n * groups]), rstd = Tensor.zeros([n * groups])
+        let y = Tensor.computed(x.shape) { out in
+            x.withUnsafePointer { px in gamma.withUnsafePointer { pg in beta.withUnsafePointer { pb in
+                Normalization.groupNormForward(x: px, gamma: pg, beta: pb, y: out,
+                                               mean: mean.storage.pointer, rstd: rstd.storage.pointer,
+                                               batch: n, channels: c, plane: plane, groups: groups, epsilon: epsilon)
+            } } }
+        }
+        let xv = x.detached(), gv = gamma.detached()
+        return y.recorded("groupNorm", inputs: [x, gamma, beta]) { dy in
+            let dx = Tensor.zeros(xv.shape), dg = Tensor.zeros([c]), db = Tensor.zeros([c])
+            xv.withUnsafePointer { px in gv.withUnsafePointer { pg in dy.withUnsafePointer { pdy in
+                Normalization.groupNormBackward(x: px, gamma: pg, mean: mean.storage.pointer, rstd: rstd.storage.pointer,
+                                                dy: pdy, dx: dx.storage.pointer, dgamma: dg.storage.pointer,
+                                                dbeta: db.storage.pointer, batch: n, channels: c, plane: plane, groups: groups)
+            } } }
+            return [dx, dg, db]
+        }
+    }
+}

@@ -1,0 +1,38 @@
+// Elementwise unary functions and activations: one kernel call forward, one derivative
+// kernel call backward (`Elementwise.applyDerivative` holds each f′).
+import GradKernels
+
+extension Tensor {
+    /// `f` applied to every element, with its derivative recorded.
+    public func applying(_ f: UnaryFunction) -> Tensor {
+        let x = detached()
+        let y = Tensor.computed(shape) { out in x.withUnsafePointer { Elementwise.apply(f, $0, out, count: count) } }
+        return y.recorded("unary", inputs: [self]) { g in
+            [Tensor.computed(g.shape) { dx in
+                x.withUnsafePointer { px in y.withUnsafePointer { py in g.withUnsafePointer { pg in
+                    Elementwise.applyDerivative(f, x: px, y: py, grad: pg, into: dx, count: g.count)
+                } } }
+            }]
+        }
+    }
+
+    public func exp() -> Tensor { applying(.exp) }
+    public func log() -> Tensor { applying(.log) }
+    public func sin() -> Tensor { applying(.sin) }
+    public func cos() -> Tensor { applying(.cos) }
+    public func sqrt() -> Tensor { applying(.sqrt) }
+    public func squared() -> Tensor { applying(.square) }
+    public func abs() -> Tensor { applying(.abs) }
+    public func tanh() -> Tensor { applying(.tanh) }
+    /// `x^p` for a constant exponent.
+    public func pow(_ p: Float) -> Tensor { applying(.power(p)) }
+    /// Clamps into [lo, hi]; the gradient passes where lo ≤ x ≤ hi.
+    public func clamped(to lo: Float, _ hi: Float) -> Tensor { applying(.clamp(lo: lo, hi: hi)) }
+
+    public func relu() -> Tensor { applying(.relu) }
+    public func sigmoid() -> Tensor { applying(.sigmoid) }
+    /// x·σ(x), also called swish.
+    public func silu() -> Tensor { applying(.silu) }
+    /// x for x > 0, slope·x otherwise (ECDP's RRDB uses 0.2).
+    public func leakyReLU(slope: Float = 0.2) -> Tensor { applying(.leakyReLU(slope: slope)) }
+}

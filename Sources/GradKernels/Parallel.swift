@@ -1,0 +1,56 @@
+// Parallel loops over disjoint chunks. Chunk boundaries depend only on the problem
+// size, never on the thread count, so reductions give the same bits with 1 or N threads.
+import Dispatch
+import Foundation
+import Synchronization
+
+public enum Parallel {
+    private static let threadLimit = Atomic<Int>(ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Threads used by the engine's own loops (BLAS has its own setting, see `BLAS`).
+    public static var maxThreads: Int { threadLimit.load(ordering: .relaxed) }
+
+    /// Sets the thread count of the engine's loops (process-wide; the CLI sets it once).
+    public static func setMaxThreads(_ n: Int) { threadLimit.store(max(1, n), ordering: .relaxed) }
+
+    /// Below this many elements of work a loop runs on the calling thread: waking a
+    /// second core costs more than it saves.
+    public static let minimumParallelWork = 1 << 15
+
+    /// Calls `body(chunkIndex)` for `0..<chunks`, spread over up to `maxThreads` threads.
+    /// `work` is the total amount of work (elements) to decide whether threads pay off.
+    @inlinable
+    public static func forEach(chunks: Int, work: Int, _ body: (Int) -> Void) {
+        let threads = maxThreads
+        if chunks <= 1 || threads <= 1 || work < minimumParallelWork {
+            for i in 0..<chunks { body(i) }
+            return
+        }
+        let workers = min(threads, chunks)
+        withoutActuallyEscaping(body) { body in
+            // The chunks touch disjoint memory (the caller's contract), so sharing the
+            // closure across the workers is safe even though it captures raw pointers.
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                // Static, contiguous assignment of chunks to workers.
+                let lo = chunks * w / workers, hi = chunks * (w + 1) / workers
+                for i in lo..<hi { shared.value(i) }
+            }
+        }
+    }
+
+    /// Splits `0..<count` into ranges of at most `grain` elements and runs `body` on each.
+    @inlinable
+    public static func forRanges(count: Int, grain: Int = 1 << 14, _ body: (Range<Int>) -> Void) {
+        let chunks = (count + grain - 1) / grain
+        forEach(chunks: chunks, work: count) { c in
+            body(c * grain ..< min(count, (c + 1) * grain))
+        }
+    }
+}
+
+/// Wraps a value the compiler cannot prove Sendable; see the call sites for why it is.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}

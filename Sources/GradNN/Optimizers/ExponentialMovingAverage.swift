@@ -1,0 +1,35 @@
+// Exponential moving average of weights: avg ← (1 − 1/N)·avg + (1/N)·p after each
+// optimizer step, initialised to the weights (SPEC §12).
+import Grad
+
+public final class ExponentialMovingAverage {
+    /// The averaged values by parameter path.
+    public private(set) var averages: [String: Tensor]
+    public let decay: Float
+
+    /// Tracks `parameters` with decay 1 − 1/`horizon`.
+    public init(parameters: [(path: String, parameter: Parameter)], horizon: Float) {
+        precondition(horizon >= 1, "EMA horizon must be ≥ 1")
+        decay = 1 - 1 / horizon
+        averages = Dictionary(uniqueKeysWithValues: parameters.map { ($0.path, $0.parameter.value.detached()) })
+    }
+
+    /// Restores saved averages (from a checkpoint).
+    public init(averages: [String: Tensor], decay: Float) {
+        self.averages = averages
+        self.decay = decay
+    }
+
+    public func update(from parameters: [(path: String, parameter: Parameter)]) {
+        let d = decay, w = 1 - decay
+        for (path, p) in parameters {
+            guard var avg = averages[path] else { preconditionFailure("EMA has no average for \(path)") }
+            avg.withUnsafeMutablePointer { pa in
+                p.value.withUnsafePointer { pp in
+                    for i in 0..<p.value.count { pa[i] = pa[i] * d + pp[i] * w }
+                }
+            }
+            averages[path] = avg
+        }
+    }
+}
