@@ -1,0 +1,79 @@
+// BLAS-backed kernels against the naive oracles in Reference.swift, on odd shapes, and
+// thread-count independence of the parallel loops.
+import GradKernels
+import Testing
+
+func seededValues(_ n: Int, seed: UInt64) -> [Float] {
+    var s = seed
+    return (0..<n).map { _ in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: s >> 11) % 2001 - 1000) / 1000
+    }
+}
+
+@Suite("Kernels", .serialized)
+struct KernelTests {
+    @Test(arguments: [(1, 1, 1), (3, 17, 5), (17, 3, 33), (64, 65, 63)])
+    func sgemmMatchesReference(m: Int, n: Int, k: Int) {
+        let a = seededValues(m * k, seed: 1), b = seededValues(k * n, seed: 2)
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            BLAS.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+        } } }
+        let ref = Reference.matmul(a, b, m: m, n: n, k: k)
+        #expect(zip(c, ref).allSatisfy { Swift.abs($0 - $1) <= 1e-4 })
+    }
+
+    @Test(arguments: [
+        ConvGeometry(batch: 1, inChannels: 1, height: 1, width: 1, outChannels: 1, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
+        ConvGeometry(batch: 3, inChannels: 5, height: 17, width: 9, outChannels: 7, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 3, height: 11, width: 13, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 6, height: 8, width: 5, outChannels: 3, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
+        ConvGeometry(batch: 1, inChannels: 2, height: 6, width: 7, outChannels: 2, kernelHeight: 5, kernelWidth: 3, stride: 1, padding: 2),
+    ])
+    func convolutionMatchesReference(g: ConvGeometry) {
+        let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 3)
+        let w = seededValues(g.outChannels * g.patchSize, seed: 4)
+        let b = seededValues(g.outChannels, seed: 5)
+        var y = [Float](repeating: 0, count: g.batch * g.outChannels * g.outHeight * g.outWidth)
+        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+            y.withUnsafeMutableBufferPointer { py in
+                Convolution.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!, g)
+            } } } }
+        let ref = Reference.conv2d(x, w, b, g)
+        #expect(zip(y, ref).allSatisfy { Swift.abs($0 - $1) <= 1e-4 })
+    }
+
+    @Test func resultsDoNotDependOnThreadCount() {
+        let n = 1 << 20
+        let x = seededValues(n, seed: 9)
+        func run() -> (Double, [Float]) {
+            var y = [Float](repeating: 0, count: n)
+            let total = x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    Elementwise.apply(.silu, px.baseAddress!, py.baseAddress!, count: n)
+                }
+                return Reduce.total(px.baseAddress!, count: n)
+            }
+            return (total, y)
+        }
+        let before = Parallel.maxThreads
+        defer { Parallel.setMaxThreads(before) }
+        Parallel.setMaxThreads(1)
+        let one = run()
+        Parallel.setMaxThreads(2)
+        let two = run()
+        #expect(one.0 == two.0)
+        #expect(one.1 == two.1)
+    }
+
+    @Test func reduceOverAxes() {
+        // [2, 3, 4] summed over axis 1 → [2, 1, 4].
+        let x = (0..<24).map(Float.init)
+        var out = [Float](repeating: -1, count: 8)
+        x.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Reduce.sum(px.baseAddress!, shape: [2, 3, 4], into: po.baseAddress!, outShape: [2, 1, 4])
+        } }
+        #expect(out == [12, 15, 18, 21, 48, 51, 54, 57])
+    }
+}
