@@ -3,6 +3,21 @@
 // GradKernels ← Grad ← GradNN ← ECDP ← Training / Evaluation / Checkpoints ← ecdp (CLI).
 import PackageDescription
 
+/// The hot loops in GradKernels are written for LLVM's vectorizer; on x86-64 they are
+/// compiled for AVX2 + FMA (Haswell, 2013, and every later x86 server CPU) in release
+/// builds. Override with ECDP_TARGET_CPU=<llvm cpu name>, or "generic" to disable.
+let kernelSettings: [SwiftSetting] = {
+    let cpu = Context.environment["ECDP_TARGET_CPU"] ?? {
+        #if arch(x86_64)
+        return "haswell"
+        #else
+        return "generic"
+        #endif
+    }()
+    guard cpu != "generic" else { return [] }
+    return [.unsafeFlags(["-target-cpu", cpu], .when(configuration: .release))]
+}()
+
 let package = Package(
     name: "ECDP",
     platforms: [.macOS(.v15)],
@@ -23,7 +38,7 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
 
         // The engine.
-        .target(name: "GradKernels", dependencies: ["CBLAS"]),
+        .target(name: "GradKernels", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "Grad", dependencies: ["GradKernels"]),
         .target(name: "GradNN", dependencies: ["Grad"]),
 

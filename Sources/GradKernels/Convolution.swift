@@ -119,9 +119,8 @@ public enum Convolution {
             }
         } else {
             let chunk = g.imagesPerChunk
-            let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * chunk * hw)
-            let out = UnsafeMutablePointer<Float>.allocate(capacity: cout * chunk * hw)
-            defer { cols.deallocate(); out.deallocate() }
+            Workspace.withBuffer(count: k * chunk * hw) { cols in
+            Workspace.withBuffer(count: chunk > 1 ? cout * chunk * hw : 1) { out in
             var n0 = 0
             while n0 < g.batch {
                 let count = min(chunk, g.batch - n0)
@@ -140,6 +139,8 @@ public enum Convolution {
                     }
                 }
                 n0 += count
+            }
+            }
             }
         }
         if let bias { addChannelBias(bias, to: y, batch: g.batch, channels: cout, plane: hw) }
@@ -177,9 +178,8 @@ public enum Convolution {
         }
         if let dx { dx.update(repeating: 0, count: g.batch * g.inChannels * g.height * g.width) }
         let chunk = g.imagesPerChunk
-        let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * chunk * hw)
-        let dyc = UnsafeMutablePointer<Float>.allocate(capacity: cout * chunk * hw)
-        defer { cols.deallocate(); dyc.deallocate() }
+        Workspace.withBuffer(count: k * chunk * hw) { cols in
+        Workspace.withBuffer(count: chunk > 1 ? cout * chunk * hw : 1) { dyc in
         var n0 = 0
         while n0 < g.batch {
             let count = min(chunk, g.batch - n0)
@@ -207,6 +207,8 @@ public enum Convolution {
                 col2im(cols, g, images: n0, count: count, into: dx)
             }
             n0 += count
+        }
+        }
         }
     }
 

@@ -21,42 +21,38 @@ public enum BinaryFunction: Sendable {
 }
 
 public enum Elementwise {
-    @inline(__always)
-    static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
-                    _ f: (Float) -> Float) {
-        Parallel.forRanges(count: n) { r in
-            for i in r { y[i] = f(x[i]) }
-        }
-    }
-
-    @inline(__always)
-    static func zip3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                     _ n: Int, _ f: (Float, Float) -> Float) {
-        Parallel.forRanges(count: n) { r in
-            for i in r { out[i] = f(a[i], b[i]) }
-        }
-    }
+    // Structure: the parallel loop hands each thread a range; the range function
+    // switches on the function once and runs a loop whose body is a closure *literal*
+    // passed to an always-inlined helper, so the compiler emits a plain (vectorized)
+    // loop. A closure value carried into the range body would cost an indirect call per
+    // element.
 
     /// `y[i] = f(x[i])` for `n` elements (`y` may alias `x`).
     public static func apply(_ f: UnaryFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        Parallel.forRanges(count: n) { r in
+            applyRange(f, x + r.lowerBound, y + r.lowerBound, r.count)
+        }
+    }
+
+    static func applyRange(_ f: UnaryFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         switch f {
-        case .negate: map(x, y, n) { -$0 }
-        case .exp: map(x, y, n) { Foundation.exp($0) }
-        case .log: map(x, y, n) { Foundation.log($0) }
-        case .sin: map(x, y, n) { Foundation.sin($0) }
-        case .cos: map(x, y, n) { Foundation.cos($0) }
-        case .sqrt: map(x, y, n) { $0.squareRoot() }
-        case .square: map(x, y, n) { $0 * $0 }
-        case .abs: map(x, y, n) { Swift.abs($0) }
-        case .relu: map(x, y, n) { $0 > 0 ? $0 : 0 }
-        case .sigmoid: map(x, y, n) { 1 / (1 + Foundation.exp(-$0)) }
-        case .silu: map(x, y, n) { $0 / (1 + Foundation.exp(-$0)) }
-        case .tanh: map(x, y, n) { Foundation.tanh($0) }
-        case .leakyReLU(let s): map(x, y, n) { $0 > 0 ? $0 : $0 * s }
-        case .affine(let a, let b): map(x, y, n) { $0 * a + b }
+        case .negate: FastMath.map(x, y, n) { -$0 }
+        case .exp: FastMath.map(x, y, n) { FastMath.exp($0) }
+        case .log: for i in 0..<n { y[i] = Foundation.log(x[i]) }
+        case .sin: for i in 0..<n { y[i] = Foundation.sin(x[i]) }
+        case .cos: for i in 0..<n { y[i] = Foundation.cos(x[i]) }
+        case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
+        case .square: FastMath.map(x, y, n) { $0 * $0 }
+        case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+        case .relu: for i in 0..<n { y[i] = x[i] > 0 ? x[i] : 0 }
+        case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + FastMath.exp(-x[i])) }
+        case .silu: for i in 0..<n { y[i] = x[i] / (1 + FastMath.exp(-x[i])) }
+        case .tanh: for i in 0..<n { y[i] = Foundation.tanh(x[i]) }
+        case .leakyReLU(let s): for i in 0..<n { y[i] = x[i] > 0 ? x[i] : x[i] * s }
+        case .affine(let a, let b): FastMath.map(x, y, n) { $0 * a + b }
         case .power(let p):
-            if p == 2 { map(x, y, n) { $0 * $0 } } else { map(x, y, n) { Foundation.pow($0, p) } }
-        case .clamp(let lo, let hi): map(x, y, n) { Swift.min(Swift.max($0, lo), hi) }
+            if p == 2 { FastMath.map(x, y, n) { $0 * $0 } } else { for i in 0..<n { y[i] = Foundation.pow(x[i], p) } }
+        case .clamp(let lo, let hi): for i in 0..<n { y[i] = Swift.min(Swift.max(x[i], lo), hi) }
         }
     }
 
@@ -65,47 +61,43 @@ public enum Elementwise {
         _ f: UnaryFunction, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
         grad g: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count n: Int
     ) {
+        Parallel.forRanges(count: n) { r in
+            let o = r.lowerBound
+            derivativeRange(f, x + o, y + o, g + o, dx + o, r.count)
+        }
+    }
+
+    static func derivativeRange(_ f: UnaryFunction, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                                _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
         switch f {
-        case .negate: map(g, dx, n) { -$0 }
-        case .exp: zip3(g, y, dx, n) { $0 * $1 }
-        case .log: zip3(g, x, dx, n) { $0 / $1 }
-        case .sin: zip3(g, x, dx, n) { $0 * Foundation.cos($1) }
-        case .cos: zip3(g, x, dx, n) { -$0 * Foundation.sin($1) }
-        case .sqrt: zip3(g, y, dx, n) { $0 * 0.5 / $1 }
-        case .square: zip3(g, x, dx, n) { 2 * $0 * $1 }
-        case .abs: zip3(g, x, dx, n) { $1 > 0 ? $0 : ($1 < 0 ? -$0 : 0) }
-        case .relu: zip3(g, x, dx, n) { $1 > 0 ? $0 : 0 }
-        case .sigmoid: zip3(g, y, dx, n) { $0 * $1 * (1 - $1) }
+        case .negate: FastMath.map(g, dx, n) { -$0 }
+        case .exp: FastMath.map2(g, y, dx, n) { $0 * $1 }
+        case .log: FastMath.map2(g, x, dx, n) { $0 / $1 }
+        case .sin: for i in 0..<n { dx[i] = g[i] * Foundation.cos(x[i]) }
+        case .cos: for i in 0..<n { dx[i] = -g[i] * Foundation.sin(x[i]) }
+        case .sqrt: FastMath.map2(g, y, dx, n) { $0 * 0.5 / $1 }
+        case .square: FastMath.map2(g, x, dx, n) { 2 * $0 * $1 }
+        case .abs: for i in 0..<n { dx[i] = x[i] > 0 ? g[i] : (x[i] < 0 ? -g[i] : 0) }
+        case .relu: for i in 0..<n { dx[i] = x[i] > 0 ? g[i] : 0 }
+        case .sigmoid: FastMath.map2(g, y, dx, n) { $0 * $1 * (1 - $1) }
         case .silu:
-            zip3(g, x, dx, n) { g, x in
-                let s = 1 / (1 + Foundation.exp(-x))
-                return g * s * (1 + x * (1 - s))
+            for i in 0..<n {
+                let s = 1 / (1 + FastMath.exp(-x[i]))
+                dx[i] = g[i] * s * (1 + x[i] * (1 - s))
             }
-        case .tanh: zip3(g, y, dx, n) { $0 * (1 - $1 * $1) }
-        case .leakyReLU(let s): zip3(g, x, dx, n) { $1 > 0 ? $0 : $0 * s }
-        case .affine(let a, _): map(g, dx, n) { $0 * a }
-        case .power(let p):
-            zip3(g, x, dx, n) { g, x in g * p * Foundation.pow(x, p - 1) }
-        case .clamp(let lo, let hi): zip3(g, x, dx, n) { ($1 >= lo && $1 <= hi) ? $0 : 0 }
+        case .tanh: FastMath.map2(g, y, dx, n) { $0 * (1 - $1 * $1) }
+        case .leakyReLU(let s): for i in 0..<n { dx[i] = x[i] > 0 ? g[i] : g[i] * s }
+        case .affine(let a, _): FastMath.map(g, dx, n) { $0 * a }
+        case .power(let p): for i in 0..<n { dx[i] = g[i] * p * Foundation.pow(x[i], p - 1) }
+        case .clamp(let lo, let hi): for i in 0..<n { dx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0 }
         }
     }
 
     /// `y[i] += x[i]`.
     public static func accumulate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
         Parallel.forRanges(count: n) { r in
-            for i in r { y[i] += x[i] }
-        }
-    }
-
-    @inline(__always)
-    static func run(_ f: BinaryFunction, _ body: ((Float, Float) -> Float) -> Void) {
-        switch f {
-        case .add: body { $0 + $1 }
-        case .subtract: body { $0 - $1 }
-        case .multiply: body { $0 * $1 }
-        case .divide: body { $0 / $1 }
-        case .maximum: body { Swift.max($0, $1) }
-        case .minimum: body { Swift.min($0, $1) }
+            let o = r.lowerBound
+            FastMath.map2(x + o, y + o, y + o, r.count) { $0 + $1 }
         }
     }
 
@@ -122,36 +114,60 @@ public enum Elementwise {
         let (dims, sa, sb) = collapse(shape: shape, aStrides, bStrides)
         let inner = dims.last!, ia = sa.last!, ib = sb.last!
         let outer = count / inner
-        run(f) { op in
-            // Each output row of `inner` elements is independent.
-            let rowsPerChunk = max(1, (1 << 14) / inner)
-            let chunks = (outer + rowsPerChunk - 1) / rowsPerChunk
-            Parallel.forEach(chunks: chunks, work: count) { c in
-                let lo = c * rowsPerChunk, hi = min(outer, lo + rowsPerChunk)
-                for row in lo..<hi {
-                    // Offsets of this row in a and b from its multi-index over the outer dims.
-                    var rem = row, oa = 0, ob = 0
-                    var d = dims.count - 2
-                    while d >= 0 {
-                        let i = rem % dims[d]; rem /= dims[d]
-                        oa += i * sa[d]; ob += i * sb[d]
-                        d -= 1
-                    }
-                    let pa = a + oa, pb = b + ob, po = out + row * inner
-                    if ia == 1 && ib == 1 {
-                        for i in 0..<inner { po[i] = op(pa[i], pb[i]) }
-                    } else if ia == 1 {
-                        let v = pb[0]
-                        for i in 0..<inner { po[i] = op(pa[i], v) }
-                    } else if ib == 1 {
-                        let v = pa[0]
-                        for i in 0..<inner { po[i] = op(v, pb[i]) }
-                    } else {
-                        let v = op(pa[0], pb[0])
-                        for i in 0..<inner { po[i] = v }
-                    }
-                }
+        // Rows of `inner` elements are independent; a chunk is a run of whole rows
+        // (or, for one long row, a piece of it).
+        if outer == 1 {
+            Parallel.forRanges(count: inner) { r in
+                let o = r.lowerBound
+                binaryRow(f, a + o * ia, ia, b + o * ib, ib, out + o, r.count)
             }
+            return
+        }
+        let rowsPerChunk = max(1, (1 << 14) / inner)
+        let chunks = (outer + rowsPerChunk - 1) / rowsPerChunk
+        Parallel.forEach(chunks: chunks, work: count) { c in
+            let lo = c * rowsPerChunk, hi = min(outer, lo + rowsPerChunk)
+            for row in lo..<hi {
+                // Offsets of this row in a and b from its multi-index over the outer dims.
+                var rem = row, oa = 0, ob = 0
+                var d = dims.count - 2
+                while d >= 0 {
+                    let i = rem % dims[d]; rem /= dims[d]
+                    oa += i * sa[d]; ob += i * sb[d]
+                    d -= 1
+                }
+                binaryRow(f, a + oa, ia, b + ob, ib, out + row * inner, inner)
+            }
+        }
+    }
+
+    /// One contiguous output row; each operand's stride is 1 (a run) or 0 (one value).
+    static func binaryRow(_ f: BinaryFunction, _ a: UnsafePointer<Float>, _ ia: Int,
+                          _ b: UnsafePointer<Float>, _ ib: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch f {
+        case .add: row(a, ia, b, ib, out, n) { $0 + $1 }
+        case .subtract: row(a, ia, b, ib, out, n) { $0 - $1 }
+        case .multiply: row(a, ia, b, ib, out, n) { $0 * $1 }
+        case .divide: row(a, ia, b, ib, out, n) { $0 / $1 }
+        case .maximum: row(a, ia, b, ib, out, n) { pointwiseMax($0, $1) }
+        case .minimum: row(a, ia, b, ib, out, n) { pointwiseMin($0, $1) }
+        }
+    }
+
+    @inline(__always)
+    static func row(_ a: UnsafePointer<Float>, _ ia: Int, _ b: UnsafePointer<Float>, _ ib: Int,
+                    _ out: UnsafeMutablePointer<Float>, _ n: Int, _ op: (FloatVector, FloatVector) -> FloatVector) {
+        if ia == 1 && ib == 1 {
+            FastMath.map2(a, b, out, n, op)
+        } else if ia == 1 {
+            let v = FloatVector(repeating: b[0])
+            FastMath.map(a, out, n) { op($0, v) }
+        } else if ib == 1 {
+            let v = FloatVector(repeating: a[0])
+            FastMath.map(b, out, n) { op(v, $0) }
+        } else {
+            let v = op(FloatVector(repeating: a[0]), FloatVector(repeating: b[0]))[0]
+            out.update(repeating: v, count: n)
         }
     }
 

@@ -1,0 +1,112 @@
+// `ecdp bench`: medians of repeated timings, as JSON whose keys match
+// ../shared/bench/torch_reference.py so the two can be compared line by line.
+import ArgumentParser
+import Foundation
+import Grad
+import GradKernels
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the engine's speed (median of repeated runs).",
+        subcommands: [Kernels.self]
+    )
+
+    struct Kernels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "sgemm, conv2d 3×3 and GroupNorm+SiLU timings.")
+
+        @OptionGroup var threadOptions: ThreadOptions
+        @Flag(help: "Print one JSON object.") var json = false
+        @Option(help: "Timed repetitions per kernel (after warm-up).") var repetitions = 10
+
+        func run() throws {
+            threadOptions.apply()
+            let results = KernelBenchmark(repetitions: repetitions).run()
+            printResults(results, json: json)
+        }
+    }
+}
+
+/// Median wall time in milliseconds of `body` over `repetitions` runs after `warmup`.
+func medianMilliseconds(warmup: Int = 3, repetitions: Int, _ body: () -> Void) -> Double {
+    for _ in 0..<warmup { body() }
+    var times: [Double] = []
+    for _ in 0..<repetitions {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+    }
+    times.sort()
+    let n = times.count
+    return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2
+}
+
+func rounded(_ x: Double, _ digits: Int = 3) -> Double {
+    let p = Foundation.pow(10, Double(digits))
+    return (x * p).rounded() / p
+}
+
+func printResults(_ results: [(String, Any)], json: Bool) {
+    if json {
+        let body = results.map { key, value -> String in
+            let v: String
+            switch value {
+            case let s as String: v = "\"\(s)\""
+            case let d as Double: v = d.isFinite ? String(d) : "null"
+            default: v = "\(value)"
+            }
+            return "\"\(key)\": \(v)"
+        }.joined(separator: ", ")
+        print("{\(body)}")
+    } else {
+        for (k, v) in results { print("\(k.padding(toLength: 28, withPad: " ", startingAt: 0)) \(v)") }
+    }
+}
+
+struct KernelBenchmark {
+    let repetitions: Int
+
+    func run() -> [(String, Any)] {
+        var rng = RandomGenerator(seed: 0)
+        let n = 1024
+        let a = Tensor.randomNormal([n, n], using: &rng), b = Tensor.randomNormal([n, n], using: &rng)
+        let flops = 2 * Double(n * n * n)
+        let matmulMs = medianMilliseconds(repetitions: repetitions) { _ = Tensor.matmul(a, b) }
+
+        // The physical limit: the raw sgemm on preallocated buffers, no Tensor around it.
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { c.deallocate() }
+        let rawMs = a.withUnsafePointer { pa in b.withUnsafePointer { pb in
+            medianMilliseconds(repetitions: repetitions) {
+                BLAS.sgemm(m: n, n: n, k: n, a: pa, lda: n, b: pb, ldb: n, c: c, ldc: n)
+            }
+        } }
+
+        let x = Tensor.randomNormal([1, 64, 128, 128], using: &rng)
+        let w = Tensor.randomNormal([64, 64, 3, 3], using: &rng), bias = Tensor.zeros([64])
+        let convFwd = medianMilliseconds(repetitions: repetitions) {
+            _ = Tensor.conv2d(x, weight: w, bias: bias, padding: 1)
+        }
+        let ones = Tensor.ones([1, 64, 128, 128])
+        let convFwdBwd = medianMilliseconds(repetitions: repetitions) {
+            _ = vjp(at: [x, w, bias], cotangent: ones) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1) }
+        }
+
+        let gx = Tensor.randomNormal([4, 128, 32, 32], using: &rng)
+        let gamma = Tensor.ones([128]), beta = Tensor.zeros([128]), gOnes = Tensor.ones([4, 128, 32, 32])
+        let gn = medianMilliseconds(repetitions: repetitions) {
+            _ = vjp(at: [gx, gamma, beta], cotangent: gOnes) {
+                Tensor.groupNorm($0[0], groups: 32, gamma: $0[1], beta: $0[2]).silu()
+            }
+        }
+        return [
+            ("sgemm_1024_gflops", rounded(flops / (matmulMs * 1e-3) / 1e9, 2)),
+            ("sgemm_1024_c_gflops", rounded(flops / (rawMs * 1e-3) / 1e9, 2)),
+            ("conv3x3_64_128_fwd_ms", rounded(convFwd)),
+            ("conv3x3_64_128_fwdbwd_ms", rounded(convFwdBwd)),
+            ("gn_silu_fwdbwd_ms", rounded(gn)),
+            ("threads", Parallel.maxThreads),
+            ("blas", BLAS.configuration),
+        ]
+    }
+}

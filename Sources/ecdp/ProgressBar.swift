@@ -1,0 +1,43 @@
+// A one-line terminal progress bar: fraction done, step counter, rate, ETA and
+// caller-supplied fields (e.g. the loss). Redraws in place on a terminal; prints one
+// line per update (throttled) when the output is a file or pipe.
+import Foundation
+
+struct ProgressBar {
+    let total: Int
+    let label: String
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private let isTerminal = isatty(2) != 0
+
+    init(total: Int, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    mutating func update(_ done: Int, fields: [(String, String)] = []) {
+        let now = Date()
+        let finished = done >= total
+        let interval: TimeInterval = isTerminal ? 0.1 : 2
+        guard finished || now.timeIntervalSince(lastDraw) >= interval else { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let width = 24
+        let filled = total > 0 ? min(width, width * done / total) : width
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let extra = fields.map { "\($0.0) \($0.1)" }.joined(separator: "  ")
+        let line = "\(label) \(bar) \(done)/\(total)  \(String(format: "%.2f it/s", rate))  ETA \(Self.clock(eta))  \(extra)"
+        if isTerminal {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (finished ? "\n" : "")).utf8))
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
