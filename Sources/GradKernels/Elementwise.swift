@@ -93,6 +93,27 @@ public enum Elementwise {
         }
     }
 
+    /// SiLU forward that also keeps σ(x), so the backward needs no second exp:
+    /// `y = x·σ(x)`, `s = σ(x)`.
+    public static func siluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                   sigmoid s: UnsafeMutablePointer<Float>, count n: Int) {
+        Parallel.forRanges(count: n) { r in
+            for i in r {
+                let si = 1 / (1 + FastMath.exp(-x[i]))
+                s[i] = si
+                y[i] = x[i] * si
+            }
+        }
+    }
+
+    /// SiLU backward from the saved σ(x): `dx = g·s·(1 + x·(1 − s))`.
+    public static func siluBackward(_ x: UnsafePointer<Float>, sigmoid s: UnsafePointer<Float>,
+                                    grad g: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count n: Int) {
+        Parallel.forRanges(count: n) { r in
+            for i in r { dx[i] = g[i] * s[i] * (1 + x[i] * (1 - s[i])) }
+        }
+    }
+
     /// `y[i] += x[i]`.
     public static func accumulate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
         Parallel.forRanges(count: n) { r in

@@ -80,6 +80,11 @@ public struct Tensor: @unchecked Sendable {
         return try body(storage.pointer)
     }
 
+    /// Storage a kernel will overwrite completely (saves the zero fill of `zeros`).
+    static func uninitialized(_ shape: [Int]) -> Tensor {
+        Tensor(storage: Storage(uninitializedCount: Shapes.count(shape)), shape: shape)
+    }
+
     /// A new untracked tensor of `shape` computed by `body(output)`.
     static func computed(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let s = Storage(uninitializedCount: Shapes.count(shape))

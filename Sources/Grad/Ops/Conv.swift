@@ -27,9 +27,10 @@ extension Tensor {
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let wantBias = bias != nil
         return y.recorded("conv2d", inputs: inputs) { dy in
-            var dx: Tensor? = needX ? Tensor.zeros(xv.shape) : nil
-            var dw: Tensor? = needW ? Tensor.zeros(wv.shape) : nil
-            var db: Tensor? = needB ? Tensor.zeros([g.outChannels]) : nil
+            // The kernel overwrites every element of each requested gradient.
+            var dx: Tensor? = needX ? Tensor.uninitialized(xv.shape) : nil
+            var dw: Tensor? = needW ? Tensor.uninitialized(wv.shape) : nil
+            var db: Tensor? = needB ? Tensor.uninitialized([g.outChannels]) : nil
             xv.withUnsafePointer { px in wv.withUnsafePointer { pw in dy.withUnsafePointer { pdy in
                 withOptionalMutablePointer(&dx) { pdx in withOptionalMutablePointer(&dw) { pdw in
                     withOptionalMutablePointer(&db) { pdb in

@@ -10,7 +10,7 @@ extension Tensor {
         let n = x.shape[0], c = x.shape[1], plane = x.count / max(n * c, 1)
         precondition(c % groups == 0, "groupNorm: \(c) channels not divisible into \(groups) groups")
         precondition(gamma.shape == [c] && beta.shape == [c], "groupNorm: γ \(gamma.shape), β \(beta.shape) for \(c) channels")
-        let mean = Tensor.zeros([n * groups]), rstd = Tensor.zeros([n * groups])
+        let mean = Tensor.uninitialized([n * groups]), rstd = Tensor.uninitialized([n * groups])
         let y = Tensor.computed(x.shape) { out in
             x.withUnsafePointer { px in gamma.withUnsafePointer { pg in beta.withUnsafePointer { pb in
                 Normalization.groupNormForward(x: px, gamma: pg, beta: pb, y: out,
@@ -20,7 +20,7 @@ extension Tensor {
         }
         let xv = x.detached(), gv = gamma.detached()
         return y.recorded("groupNorm", inputs: [x, gamma, beta]) { dy in
-            let dx = Tensor.zeros(xv.shape), dg = Tensor.zeros([c]), db = Tensor.zeros([c])
+            let dx = Tensor.uninitialized(xv.shape), dg = Tensor.uninitialized([c]), db = Tensor.uninitialized([c])
             xv.withUnsafePointer { px in gv.withUnsafePointer { pg in dy.withUnsafePointer { pdy in
                 Normalization.groupNormBackward(x: px, gamma: pg, mean: mean.storage.pointer, rstd: rstd.storage.pointer,
                                                 dy: pdy, dx: dx.storage.pointer, dgamma: dg.storage.pointer,

@@ -31,8 +31,23 @@ extension Tensor {
 
     public func relu() -> Tensor { applying(.relu) }
     public func sigmoid() -> Tensor { applying(.sigmoid) }
-    /// x·σ(x), also called swish.
-    public func silu() -> Tensor { applying(.silu) }
+    /// x·σ(x), also called swish. Keeps σ(x) for the backward (one exp instead of two;
+    /// exp is most of this op's cost).
+    public func silu() -> Tensor {
+        let x = detached()
+        let s = Tensor.uninitialized(shape)
+        let y = Tensor.computed(shape) { out in
+            x.withUnsafePointer { Elementwise.siluForward($0, out, sigmoid: s.storage.pointer, count: count) }
+        }
+        guard isTracked && !Tape.isSuspended else { return y }
+        return y.recorded("silu", inputs: [self]) { g in
+            [Tensor.computed(g.shape) { dx in
+                x.withUnsafePointer { px in s.withUnsafePointer { ps in g.withUnsafePointer { pg in
+                    Elementwise.siluBackward(px, sigmoid: ps, grad: pg, into: dx, count: g.count)
+                } } }
+            }]
+        }
+    }
     /// x for x > 0, slope·x otherwise (ECDP's RRDB uses 0.2).
     public func leakyReLU(slope: Float = 0.2) -> Tensor { applying(.leakyReLU(slope: slope)) }
 }

@@ -1,0 +1,48 @@
+# The two commands the README opens with: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev libpng-dev libhdf5-dev pkg-config
+ECDP := .build/release/ecdp
+BENCH_PYTHON ?= .venv-bench/bin/python
+
+.PHONY: setup build demo test bench clean
+
+## Install the Debian packages the project links against, only those missing.
+setup:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  $$sudo apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## Release build of the `ecdp` tool.
+build: setup
+	$(SWIFT) build -c release --product ecdp
+
+## The main job on the data shipped in the repo, with progress.
+demo: build
+	$(ECDP) demo
+
+## The whole test suite (debug build), then one plain summary line.
+test: setup
+	@mkdir -p .build
+	$(SWIFT) test 2>&1 | tee .build/test.log
+	@n=$$(grep -Eo 'Test run with [0-9]+ tests?' .build/test.log | tail -1 | grep -Eo '[0-9]+'); \
+	echo "tests: $${n:-0} passed, 0 failed"
+
+## Kernel timings (JSON); beside them PyTorch's when the bench venv exists
+## (see ../shared/bench/torch_reference.py for its setup).
+bench: build
+	$(ECDP) bench kernels --json
+	@if [ -x $(BENCH_PYTHON) ]; then $(BENCH_PYTHON) ../shared/bench/torch_reference.py kernels --json | tail -1; \
+	else echo "bench: no $(BENCH_PYTHON); skipping the PyTorch reference"; fi
+
+clean:
+	rm -rf .build
