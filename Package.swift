@@ -34,11 +34,13 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        // glibc's malloc tuning (mallopt), for the engine's allocation policy.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
 
         // The engine.
-        .target(name: "GradKernels", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "GradKernels", dependencies: ["CBLAS", "CMalloc"], swiftSettings: kernelSettings),
         .target(name: "Grad", dependencies: ["GradKernels"]),
         .target(name: "GradNN", dependencies: ["Grad"]),
 

@@ -1,5 +1,6 @@
 // The `ecdp` command-line tool: one file per subcommand.
 import ArgumentParser
+import Foundation
 import GradKernels
 
 @main
@@ -17,6 +18,7 @@ struct ThreadOptions: ParsableArguments {
     var threads: Int?
 
     func apply() {
+        Allocator.configureForTraining()
         let n = threads ?? ProcessInfoCores.count
         BLAS.setThreadCount(n)
         Parallel.setMaxThreads(n)
