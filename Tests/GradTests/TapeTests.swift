@@ -60,10 +60,14 @@ struct TapeTests {
             }
             #expect(r.gradients[0].shape == w.shape)
         }
-        step()  // warm up lazily created state, if any
-        let baseline = Storage.liveBytes
-        for _ in 0..<5 { step() }
-        #expect(Storage.liveBytes == baseline)
+        // Count only this test's storages: other tests allocate concurrently.
+        let scope = AllocationScope()
+        scope.measure {
+            step()
+            #expect(scope.liveBytes == 0)
+            for _ in 0..<5 { step() }
+        }
+        #expect(scope.liveBytes == 0)
     }
 }
 

@@ -54,8 +54,8 @@ public final class Adam {
                 let bc2 = 1 - Foundation.pow(Double(beta2), Double(t))
                 let stepSize = Float(lr / bc1), bc2Sqrt = Float(bc2.squareRoot())
                 let b2 = beta2, eps = epsilon, w1 = 1 - beta1, w2 = 1 - beta2
-                var value = p.value
-                value.withUnsafeMutablePointer { pp in
+                // In place (copy-on-write only if someone else holds the old values).
+                p.value.withUnsafeMutablePointer { pp in
                     g.withUnsafePointer { pg in
                         m.withUnsafeMutableBufferPointer { pm in
                             v.withUnsafeMutableBufferPointer { pv in
@@ -71,7 +71,6 @@ public final class Adam {
                         }
                     }
                 }
-                p.value = value
                 state.firstMoments[path] = m
                 state.secondMoments[path] = v
             }

@@ -23,13 +23,13 @@ public final class ExponentialMovingAverage {
     public func update(from parameters: [(path: String, parameter: Parameter)]) {
         let d = decay, w = 1 - decay
         for (path, p) in parameters {
-            guard var avg = averages[path] else { preconditionFailure("EMA has no average for \(path)") }
-            avg.withUnsafeMutablePointer { pa in
-                p.value.withUnsafePointer { pp in
-                    for i in 0..<p.value.count { pa[i] = pa[i] * d + pp[i] * w }
+            precondition(averages[path] != nil, "EMA has no average for \(path)")
+            let value = p.value
+            averages[path]!.withUnsafeMutablePointer { pa in
+                value.withUnsafePointer { pp in
+                    for i in 0..<value.count { pa[i] = pa[i] * d + pp[i] * w }
                 }
             }
-            averages[path] = avg
         }
     }
 }
