@@ -44,11 +44,15 @@ let package = Package(
         .target(name: "Grad", dependencies: ["GradKernels"]),
         .target(name: "GradNN", dependencies: ["Grad"]),
 
+        // Images: libpng codec (C, so libpng's longjmp errors stay in C) and image ops.
+        .target(name: "PNGCodec", dependencies: ["CPNG"]),
+        .target(name: "Imaging", dependencies: ["Grad", "PNGCodec"]),
+
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN"]),
-        .target(name: "Training", dependencies: ["ECDP"], path: "Training",
-                exclude: ["configs"]),
-        .target(name: "Evaluation", dependencies: ["ECDP"], path: "Evaluation",
+        .target(name: "Training", dependencies: ["ECDP", "Imaging"], path: "Training",
+                exclude: ["configs", "data"]),
+        .target(name: "Evaluation", dependencies: ["ECDP", "Imaging"], path: "Evaluation",
                 exclude: ["tables"]),
         .target(name: "Checkpoints", dependencies: ["GradNN", "CHDF5"], path: "Checkpoints",
                 exclude: ["pretrained"]),
@@ -59,9 +63,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GradKernelsTests", dependencies: ["GradKernels"]),
-        .testTarget(name: "GradTests", dependencies: ["Grad"]),
-        .testTarget(name: "GradNNTests", dependencies: ["GradNN"]),
+        .testTarget(name: "GradTests", dependencies: ["Grad", "TestSupport"]),
+        .testTarget(name: "GradNNTests", dependencies: ["GradNN", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
 // clipping, and a whole training step returning memory to baseline.
 import Foundation
 import GradNN
+import TestSupport
 import Testing
 
 final class TwoLayer: Module {
@@ -58,8 +59,7 @@ struct GradNNTests {
     }
 
     @Test func adamMatchesPyTorch() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/grad_reference.json")
+        let url = FixturePaths.fixtures.appendingPathComponent("grad_reference.json")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         let adam = (json["cases"] as! [[String: Any]]).first { $0["name"] as? String == "adam" }!
         func tensor(_ d: Any) -> Tensor {

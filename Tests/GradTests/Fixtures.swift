@@ -1,6 +1,7 @@
 // Loads the PyTorch reference values written by Tests/Fixtures/generate_grad_fixtures.py.
 import Foundation
 import Grad
+import TestSupport
 
 struct FixtureTensor: Decodable {
     let shape: [Int]
@@ -32,12 +33,8 @@ struct FixtureFile: Decodable {
 }
 
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
     static func gradReference() throws -> [String: FixtureCase] {
-        let data = try Data(contentsOf: directory.appendingPathComponent("grad_reference.json"))
-        let file = try JSONDecoder().decode(FixtureFile.self, from: data)
+        let file = try FixturePaths.decode(FixtureFile.self, from: "grad_reference.json")
         return Dictionary(uniqueKeysWithValues: file.cases.map { ($0.name, $0) })
     }
 }

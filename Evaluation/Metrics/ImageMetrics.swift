@@ -1,0 +1,42 @@
+// PSNR, SSIM and LR-PSNR of one super-resolved image under a protocol.
+import Foundation
+import Grad
+
+/// The metrics of one image, always with the protocol they were computed under.
+public struct ImageMetrics: Sendable, Equatable {
+    public var protocolName: String
+    public var psnr: Double
+    public var ssim: Double
+    /// Consistency with the input: PSNR between the MATLAB-bicubic downscale of the SR
+    /// output and the LR image (nil when no LR image was given).
+    public var lrPSNR: Double?
+}
+
+public enum MetricError: Error, CustomStringConvertible, Equatable {
+    case sizeMismatch(String)
+    public var description: String {
+        switch self { case .sizeMismatch(let s): return s }
+    }
+}
+
+extension MetricProtocol {
+    /// Metrics of `output` against `reference` (both `[3, H, W]` in [0, 1]); with `lr`,
+    /// also LR-PSNR: `output` is downscaled by 1/`scale` with MATLAB bicubic, quantized
+    /// to 8 bit and compared with `lr` in this protocol's channels, without border crop.
+    public func evaluate(output: Tensor, reference: Tensor, lr: Tensor? = nil, scale: Int) throws -> ImageMetrics {
+        guard output.shape == reference.shape else {
+            throw MetricError.sizeMismatch("output is \(output.shape[2])×\(output.shape[1]) but the reference is \(reference.shape[2])×\(reference.shape[1])")
+        }
+        let o = prepared(output, scale: scale), r = prepared(reference, scale: scale)
+        var lrPSNR: Double?
+        if let lr {
+            let down = MatlabResize.resize(ColorSpace.quantized8(output), scale: 1 / Double(scale))
+            guard down.shape == lr.shape else {
+                throw MetricError.sizeMismatch("the output downscaled ×1/\(scale) is \(down.shape[2])×\(down.shape[1]) but the LR image is \(lr.shape[2])×\(lr.shape[1])")
+            }
+            let flat = MetricProtocol(name: name, channels: channels, cropsBorderByScale: false)
+            lrPSNR = PSNR.compute(flat.prepared(down, scale: scale), flat.prepared(lr, scale: scale))
+        }
+        return ImageMetrics(protocolName: name, psnr: PSNR.compute(o, r), ssim: SSIM.compute(o, r), lrPSNR: lrPSNR)
+    }
+}
