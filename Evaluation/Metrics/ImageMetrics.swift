@@ -10,6 +10,13 @@ public struct ImageMetrics: Sendable, Equatable {
     /// Consistency with the input: PSNR between the MATLAB-bicubic downscale of the SR
     /// output and the LR image (nil when no LR image was given).
     public var lrPSNR: Double?
+
+    public init(protocolName: String, psnr: Double, ssim: Double, lrPSNR: Double? = nil) {
+        self.protocolName = protocolName
+        self.psnr = psnr
+        self.ssim = ssim
+        self.lrPSNR = lrPSNR
+    }
 }
 
 public enum MetricError: Error, CustomStringConvertible, Equatable {

@@ -1,6 +1,7 @@
 // The only file in the project that imports CBLAS. Every matrix product, in every
 // layer above, goes through these wrappers, so threading and layout live in one place.
 import CBLAS
+import Foundation
 
 /// Thin, row-major wrappers over OpenBLAS.
 public enum BLAS {
@@ -58,4 +59,28 @@ public enum BLAS {
 
     /// Build configuration reported by OpenBLAS (core type and threading), for benchmarks.
     public static var configuration: String { String(cString: openblas_get_config()) }
+
+    /// The kernel set OpenBLAS chose at load time (e.g. "Haswell", "Zen", "Cooperlake").
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// A better `OPENBLAS_CORETYPE` than OpenBLAS's own detection for this CPU, if any.
+    ///
+    /// OpenBLAS 0.3.21 (Debian 12) takes AMD Zen 4 (AVX-512 with BF16) for Cooperlake
+    /// and runs its AVX-512 kernels, which Zen 4 executes as two 256-bit halves. Its Zen
+    /// kernels (AVX2) were faster on every convolution-shaped sgemm we measured there:
+    /// 64×16384×576 6.4 ms vs 8.4 ms, 64×576×16384 8.4 vs 10.3 (2 threads, min of 40).
+    /// OpenBLAS reads the variable only when it loads, so the CLI re-executes itself
+    /// with it set (see `ecdp`'s startup); an explicit user setting always wins.
+    public static func recommendedCoreType(cpuInfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
+        guard let cpuInfo else { return nil }
+        let firstCPU = cpuInfo.components(separatedBy: "\n\n").first ?? ""
+        func field(_ name: String) -> String? {
+            firstCPU.split(separator: "\n").first { $0.hasPrefix(name) }
+                .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        guard field("vendor_id") == "AuthenticAMD", let family = field("cpu family").flatMap(Int.init), family >= 25,
+              let flags = field("flags")?.split(separator: " "), flags.contains("avx512f") else { return nil }
+        return "Zen"
+    }
 }

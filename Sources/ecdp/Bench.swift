@@ -48,16 +48,16 @@ func rounded(_ x: Double, _ digits: Int = 3) -> Double {
 
 func printResults(_ results: [(String, Any)], json: Bool) {
     if json {
-        let body = results.map { key, value -> String in
-            let v: String
+        var line = JSONLine()
+        for (key, value) in results {
             switch value {
-            case let s as String: v = "\"\(s)\""
-            case let d as Double: v = d.isFinite ? String(d) : "null"
-            default: v = "\(value)"
+            case let s as String: line.add(key, s)
+            case let d as Double: line.add(key, d)
+            case let i as Int: line.add(key, i)
+            default: line.add(key, "\(value)")
             }
-            return "\"\(key)\": \(v)"
-        }.joined(separator: ", ")
-        print("{\(body)}")
+        }
+        print(line.text)
     } else {
         for (k, v) in results { print("\(k.padding(toLength: 28, withPad: " ", startingAt: 0)) \(v)") }
     }
@@ -107,6 +107,7 @@ struct KernelBenchmark {
             ("gn_silu_fwdbwd_ms", rounded(gn)),
             ("threads", Parallel.maxThreads),
             ("blas", BLAS.configuration),
+            ("blas_core", BLAS.coreName),
         ]
     }
 }

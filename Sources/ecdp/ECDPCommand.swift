@@ -8,8 +8,27 @@ struct ECDPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
-        subcommands: [Demo.self, Bench.self]
+        subcommands: [Demo.self, Bench.self, Metrics.self]
     )
+
+    static func main() {
+        selectBLASKernels()
+        main(nil)
+    }
+
+    /// Re-executes the tool with `OPENBLAS_CORETYPE` set when OpenBLAS's own choice is
+    /// known to be slower on this CPU (see `BLAS.recommendedCoreType`). OpenBLAS reads
+    /// the variable only at load time, hence the re-exec; a user's setting always wins.
+    static func selectBLASKernels() {
+        let env = ProcessInfo.processInfo.environment
+        guard env["OPENBLAS_CORETYPE"] == nil, env["ECDP_BLAS_SELECTED"] == nil,
+              let core = BLAS.recommendedCoreType(), core.lowercased() != BLAS.coreName.lowercased() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv("ECDP_BLAS_SELECTED", "1", 1)
+        var argv = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &argv)
+        // execv returns only on failure: carry on with OpenBLAS's own choice.
+    }
 }
 
 /// Thread options shared by compute-heavy subcommands. Only the CLI sets thread counts.
