@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "GradNNTests", dependencies: ["GradNN", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,2 +1,3 @@
-// The data pipeline, trainer loop, resume logic and configs/*.yaml (issues #4, #6).
+// Training: the data pipeline (Data/), and the trainer, schedules and resume (issue #6).
 @_exported import ECDP
+@_exported import Imaging

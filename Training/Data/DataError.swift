@@ -1,0 +1,7 @@
+// Errors of the data pipeline: each names the folder or file and what is wrong.
+
+public struct DataError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
