@@ -176,7 +176,16 @@ public enum Convolution {
             }
             return
         }
+        // Stride 1 with padding p ≤ k − 1: dX is the convolution of dY with the flipped,
+        // transposed kernel at padding k − 1 − p. Same FLOPs as Wᵀ·dY + col2im, but its
+        // GEMM has the forward's better shape and there is no scatter-add.
+        var dx = dx
+        if let target = dx, g.stride == 1, g.kernelHeight == g.kernelWidth, g.padding <= g.kernelHeight - 1 {
+            transposedInputGradient(dy: dy, weight: w, g, into: target)
+            dx = nil
+        }
         if let dx { dx.update(repeating: 0, count: g.batch * g.inChannels * g.height * g.width) }
+        guard dx != nil || dw != nil else { return }
         let chunk = g.imagesPerChunk
         Workspace.withBuffer(count: k * chunk * hw) { cols in
         Workspace.withBuffer(count: chunk > 1 ? cout * chunk * hw : 1) { dyc in
@@ -210,6 +219,25 @@ public enum Convolution {
         }
         }
         }
+    }
+
+    /// dX for stride 1 as a forward convolution of dY with W′[ci, co, i, j] =
+    /// W[co, ci, k−1−i, k−1−j] at padding k − 1 − p.
+    static func transposedInputGradient(dy: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                                        _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>) {
+        let k = g.kernelHeight, kk = k * k
+        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.outChannels * g.inChannels * kk)
+        defer { flipped.deallocate() }
+        for co in 0..<g.outChannels {
+            for ci in 0..<g.inChannels {
+                let src = w + (co * g.inChannels + ci) * kk, dst = flipped + (ci * g.outChannels + co) * kk
+                for t in 0..<kk { dst[t] = src[kk - 1 - t] }
+            }
+        }
+        let t = ConvGeometry(batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth,
+                             outChannels: g.inChannels, kernelHeight: k, kernelWidth: k, stride: 1,
+                             padding: k - 1 - g.padding)
+        forward(x: dy, weight: flipped, bias: nil, y: dx, t)
     }
 
     /// `y[n, c, :] += bias[c]`.
