@@ -27,6 +27,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // System-library shims (Debian: libopenblas-dev, libpng-dev, libhdf5-dev).
@@ -54,8 +55,10 @@ let package = Package(
                 exclude: ["configs", "data"]),
         .target(name: "Evaluation", dependencies: ["ECDP", "Imaging"], path: "Evaluation",
                 exclude: ["tables"]),
-        .target(name: "Checkpoints", dependencies: ["GradNN", "CHDF5"], path: "Checkpoints",
-                exclude: ["pretrained"]),
+        .target(name: "HDF5Bridge", dependencies: ["CHDF5"]),
+        .target(name: "Checkpoints", dependencies: ["GradNN", "HDF5Bridge",
+                                                    .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                path: "Checkpoints", exclude: ["pretrained"]),
 
         // The command-line tool.
         .executableTarget(name: "ecdp", dependencies: [
@@ -70,6 +73,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

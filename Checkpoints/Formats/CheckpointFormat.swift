@@ -1,0 +1,84 @@
+// Format by file extension, and reading/writing any supported format as a TensorArchive.
+import Foundation
+
+public enum CheckpointFormat: String, Sendable {
+    case hdf5, safetensors, pytorch
+
+    public static func of(_ path: String) throws -> CheckpointFormat {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "h5", "hdf5": return .hdf5
+        case "safetensors": return .safetensors
+        case "pth", "pt", "bin", "ckpt": return .pytorch
+        default:
+            throw CheckpointError(path, "unknown checkpoint format (use .h5, .safetensors, or .pth/.pt)")
+        }
+    }
+
+    /// Every tensor and metadata entry of `path`.
+    public static func read(_ path: String) throws -> TensorArchive {
+        switch try of(path) {
+        case .safetensors: return try Safetensors.read(path)
+        case .pytorch: return try TorchFile.archive(path)
+        case .hdf5: return try HDF5Archive.read(path)
+        }
+    }
+
+    /// Writes `archive` to `path` (HDF5 or safetensors; PyTorch files are read-only).
+    public static func write(_ archive: TensorArchive, to path: String) throws {
+        switch try of(path) {
+        case .safetensors: try Safetensors.write(archive, to: path)
+        case .hdf5: try HDF5Archive.write(archive, to: path)
+        case .pytorch:
+            throw CheckpointError(path, "writing PyTorch files is not supported; write .safetensors or .h5 instead")
+        }
+    }
+}
+
+/// A generic HDF5 tensor file: every dataset a tensor (fp32 or its integer type), and
+/// metadata under `__metadata__/<key>` as UTF-8 bytes. Training checkpoints are HDF5
+/// files of this shape too, so `inspect`/`convert` read them.
+public enum HDF5Archive {
+    public static func read(_ path: String) throws -> TensorArchive {
+        let file = try HDF5File.open(path)
+        var archive = TensorArchive()
+        for name in try file.datasetNames() {
+            if name.hasPrefix("__metadata__/") {
+                archive.metadata[String(name.dropFirst("__metadata__/".count))] = try file.string(name)
+                continue
+            }
+            let (dtype, shape) = try file.info(name)
+            switch dtype {
+            case .int64:
+                let values = try file.integers(name)
+                archive.tensors.append((name, RawTensor(dtype: .int64, shape: shape, bytes: values.withUnsafeBytes { Array($0) })))
+            case .uint8 where name.hasPrefix("meta/"):
+                archive.metadata[name] = try file.string(name)
+            default:
+                archive.tensors.append((name, RawTensor(try file.tensor(name))))
+            }
+        }
+        return archive
+    }
+
+    /// Float tensors are stored as fp32 (HDF5 here has no fp16/bf16 datasets), integer
+    /// tensors as int64.
+    public static func write(_ archive: TensorArchive, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp").path
+        do {
+            let file = try HDF5File.create(temporary)
+            for (name, t) in archive.tensors {
+                if t.dtype.isFloatingPoint { try file.write(name, tensor: t.floatTensor()) }
+                else { try file.write(name, integers: t.integers(), shape: t.shape) }
+            }
+            for (key, value) in archive.metadata.sorted(by: { $0.key < $1.key }) {
+                try file.write("__metadata__/\(key)", string: value)
+            }
+            try file.close()
+            guard rename(temporary, path) == 0 else { throw CheckpointError(path, String(cString: strerror(errno))) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+}

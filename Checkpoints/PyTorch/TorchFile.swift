@@ -1,0 +1,162 @@
+// PyTorch `.pth` / `.pt` files, read in pure Swift: torch's zip container (torch ≥ 1.6:
+// `<archive>/data.pkl` + one raw file per storage in `<archive>/data/`) and the legacy
+// stream (magic number, protocol, system info, the object pickle, the storage keys, then
+// each storage as an 8-byte element count and its bytes).
+import Foundation
+import ZIPFoundation
+
+public enum TorchFile {
+    /// torch's legacy magic number 0x1950a86a20f9469cfc6c, little-endian.
+    static let legacyMagic: [UInt8] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]
+
+    /// Reads the object a torch file holds (usually a dict).
+    public static func load(_ path: String) throws -> PickleValue {
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)) }
+        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
+        guard !bytes.isEmpty else { throw CheckpointError(path, "empty file") }
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try loadZip(path) }
+        if bytes.first == 0x80 { return try loadLegacy(bytes, path: path) }
+        throw CheckpointError(path, "not a PyTorch file (neither a zip archive nor a pickle stream)")
+    }
+
+    // MARK: Zip container
+
+    static func loadZip(_ path: String) throws -> PickleValue {
+        let archive: Archive
+        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) }
+        catch { throw CheckpointError(path, "damaged or truncated zip archive (\(error))") }
+        guard let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") && $0.path.split(separator: "/").count == 2 }) else {
+            throw CheckpointError(path, "zip archive without <name>/data.pkl: not a torch.save file")
+        }
+        let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
+        if let order = archive[prefix + "byteorder"] {
+            let text = String(decoding: try extract(archive, order, path), as: UTF8.self)
+            guard text.hasPrefix("little") else { throw CheckpointError(path, "big-endian tensors are not supported") }
+        }
+        let pickle = try extract(archive, pickleEntry, path)
+        var storages: [String: [UInt8]] = [:]
+        var unpickler = Unpickler(
+            data: pickle, path: path,
+            persistentLoad: { pid in try storageReference(pid, path: path) },
+            rebuildTensor: { ref, offset, shape, strides in
+                if storages[ref.key] == nil {
+                    guard let entry = archive[prefix + "data/" + ref.key] else {
+                        throw CheckpointError(path, "storage \(ref.key) is missing from the archive")
+                    }
+                    storages[ref.key] = try extract(archive, entry, path)
+                }
+                return .tensor(try gather(storages[ref.key]!, ref, offset: offset, shape: shape, strides: strides, path: path))
+            })
+        return try unpickler.load().0
+    }
+
+    static func extract(_ archive: Archive, _ entry: Entry, _ path: String) throws -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(Int(entry.uncompressedSize))
+        do { _ = try archive.extract(entry, skipCRC32: false) { out.append(contentsOf: $0) } }
+        catch { throw CheckpointError(path, "cannot extract \(entry.path): damaged or truncated archive (\(error))") }
+        return out
+    }
+
+    /// ('storage', storage_type, key, location, numel[, view_metadata]) → a reference.
+    static func storageReference(_ pid: PickleValue, path: String) throws -> PickleValue {
+        guard case .tuple(let t) = pid, t.count >= 5, case .string("storage") = t[0],
+              case .global(_, let typeName) = t[1], case .string(let key) = t[2], case .int(let count) = t[4] else {
+            throw CheckpointError(path, "unsupported persistent id \(pid)")
+        }
+        guard let dtype = Unpickler.storageTypes[typeName] else { throw CheckpointError(path, "unsupported storage type \(typeName)") }
+        return .storage(TorchStorageRef(dtype: dtype, key: key, count: Int(count)))
+    }
+
+    /// The strided view (offset, shape, strides in elements) of a storage, made contiguous.
+    static func gather(_ storage: [UInt8], _ ref: TorchStorageRef, offset: Int, shape: [Int], strides: [Int],
+                       path: String) throws -> RawTensor {
+        let size = ref.dtype.byteSize
+        guard storage.count >= ref.count * size else {
+            throw CheckpointError(path, "storage \(ref.key) holds \(storage.count) bytes, expected \(ref.count * size) (truncated?)")
+        }
+        guard shape.count == strides.count, shape.allSatisfy({ $0 >= 0 }) else {
+            throw CheckpointError(path, "tensor with shape \(shape) and strides \(strides)")
+        }
+        let count = shape.reduce(1, *)
+        if count > 0 {
+            let last = offset + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
+            guard offset >= 0, last < ref.count, strides.allSatisfy({ $0 >= 0 }) else {
+                throw CheckpointError(path, "tensor view (offset \(offset), shape \(shape), strides \(strides)) outside storage \(ref.key) of \(ref.count) elements")
+            }
+        }
+        var out = [UInt8](repeating: 0, count: count * size)
+        let rank = shape.count
+        var index = [Int](repeating: 0, count: rank)
+        for i in 0..<count {
+            var e = offset
+            for d in 0..<rank { e += index[d] * strides[d] }
+            for b in 0..<size { out[i * size + b] = storage[e * size + b] }
+            var d = rank - 1
+            while d >= 0 { index[d] += 1; if index[d] < shape[d] { break }; index[d] = 0; d -= 1 }
+        }
+        return RawTensor(dtype: ref.dtype, shape: shape, bytes: out)
+    }
+
+    // MARK: Legacy stream
+
+    static func loadLegacy(_ bytes: [UInt8], path: String) throws -> PickleValue {
+        func plain(_ start: Int) throws -> (PickleValue, Int) {
+            var u = Unpickler(data: bytes, path: path,
+                              persistentLoad: { _ in throw CheckpointError(path, "unexpected persistent id in a header pickle") },
+                              rebuildTensor: { _, _, _, _ in throw CheckpointError(path, "unexpected tensor in a header pickle") })
+            return try u.load(from: start)
+        }
+        let (magic, afterMagic) = try plain(0)
+        guard case .bigInt(let m) = magic, m == legacyMagic else {
+            throw CheckpointError(path, "a pickle stream, but not a PyTorch file (no torch magic number)")
+        }
+        let (_, afterProtocol) = try plain(afterMagic)
+        let (_, afterSysInfo) = try plain(afterProtocol)
+        // The object pickle refers to storages that follow it; collect the references
+        // and build tensors once the storage bytes are known.
+        var views: [(ref: TorchStorageRef, offset: Int, shape: [Int], strides: [Int], slot: Int)] = []
+        var u = Unpickler(data: bytes, path: path,
+                          persistentLoad: { pid in try storageReference(pid, path: path) },
+                          rebuildTensor: { ref, offset, shape, strides in
+                              views.append((ref, offset, shape, strides, views.count))
+                              return .pendingTensor(views.count - 1)
+                          })
+        let (object, afterObject) = try u.load(from: afterSysInfo)
+        let (keysValue, afterKeys) = try plain(afterObject)
+        guard case .list(let keyList) = keysValue else { throw CheckpointError(path, "legacy storage key list missing") }
+        var storages: [String: [UInt8]] = [:]
+        var cursor = afterKeys
+        let sizes = Dictionary(views.map { ($0.ref.key, $0.ref.dtype.byteSize) }, uniquingKeysWith: { a, _ in a })
+        for item in keyList.items {
+            guard case .string(let key) = item else { throw CheckpointError(path, "non-string storage key") }
+            guard cursor + 8 <= bytes.count else { throw CheckpointError(path, "truncated file (storage \(key) missing)") }
+            let count = bytes[cursor..<(cursor + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            cursor += 8
+            let n = count * (sizes[key] ?? 1)
+            guard count >= 0, cursor + n <= bytes.count else { throw CheckpointError(path, "truncated file (storage \(key) is cut short)") }
+            storages[key] = Array(bytes[cursor..<(cursor + n)])
+            cursor += n
+        }
+        var tensors: [RawTensor] = []
+        for v in views {
+            guard let s = storages[v.ref.key] else { throw CheckpointError(path, "storage \(v.ref.key) missing") }
+            tensors.append(try gather(s, v.ref, offset: v.offset, shape: v.shape, strides: v.strides, path: path))
+        }
+        return replacePlaceholders(object, tensors)
+    }
+
+    static func replacePlaceholders(_ v: PickleValue, _ tensors: [RawTensor]) -> PickleValue {
+        switch v {
+        case .pendingTensor(let slot): return .tensor(tensors[slot])
+        case .tuple(let items): return .tuple(items.map { replacePlaceholders($0, tensors) })
+        case .list(let l): l.items = l.items.map { replacePlaceholders($0, tensors) }; return .list(l)
+        case .dict(let d):
+            d.entries = d.entries.map { ($0.key, replacePlaceholders($0.value, tensors)) }
+            return .dict(d)
+        default: return v
+        }
+    }
+}
