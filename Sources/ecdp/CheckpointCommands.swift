@@ -1,0 +1,72 @@
+// `ecdp inspect` and `ecdp convert`: look inside and convert between HDF5, safetensors
+// and PyTorch files.
+import ArgumentParser
+import Checkpoints
+import Foundation
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the tensors (name, dtype, shape, bytes) and metadata of a .h5, .safetensors or .pth/.pt file.")
+
+    @Argument(help: "The file to inspect.") var file: String
+    @Flag(help: "One JSON object per tensor, then one with the metadata.") var json = false
+
+    func run() throws {
+        let archive = try CheckpointFormat.read(file)
+        if json {
+            for (name, t) in archive.tensors {
+                var line = JSONLine()
+                line.add("name", name); line.add("dtype", t.dtype.rawValue)
+                line.add("shape", t.shape.map(String.init).joined(separator: "x")); line.add("bytes", t.bytes.count)
+                print(line.text)
+            }
+            var meta = JSONLine()
+            for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) { meta.add(k, v) }
+            print(meta.text)
+            return
+        }
+        let width = min(72, archive.tensors.map(\.name.count).max() ?? 4)
+        print("\(file): \(archive.tensors.count) tensors, \(archive.tensors.reduce(0) { $0 + $1.tensor.bytes.count }) bytes, format \(try CheckpointFormat.of(file).rawValue)")
+        for (name, t) in archive.tensors {
+            print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(t.dtype.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(t.shape)  \(t.bytes.count) B")
+        }
+        if !archive.metadata.isEmpty {
+            print("metadata:")
+            for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) {
+                print("  \(k) = \(v.count > 120 ? String(v.prefix(117)) + "…" : v)")
+            }
+        }
+    }
+}
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert tensors between formats (by extension: .h5, .safetensors; .pth/.pt read only).",
+        discussion: """
+        Without --map, names are kept (nested dictionary keys joined with '.') and non-tensor entries
+        become metadata. Tensors keep their dtype where the target supports it (safetensors: all;
+        HDF5: float → fp32, integer → int64).
+        Maps: \(KeyMap.all.map(\.name).joined(separator: ", ")).
+        """)
+
+    @Argument(help: "Input file.") var input: String
+    @Argument(help: "Output file (.safetensors or .h5).") var output: String
+    @Option(help: "Rename tensors to this project's names with a key map.") var map: String?
+    @Flag(help: "Apply the map in reverse (ours → theirs).") var reverse = false
+
+    func validate() throws {
+        if let map, KeyMap.named(map) == nil {
+            throw ValidationError("unknown map '\(map)'; choose one of: \(KeyMap.all.map(\.name).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        var archive = try CheckpointFormat.read(input)
+        let before = archive.tensors.count
+        if let name = map { archive = KeyMap.named(name)!.apply(archive, towardOurs: !reverse) }
+        guard !archive.tensors.isEmpty else { throw ValidationError("\(input): no tensors left to write (wrong --map?)") }
+        try CheckpointFormat.write(archive, to: output)
+        let dropped = before - archive.tensors.count
+        print("wrote \(archive.tensors.count) tensors\(dropped > 0 ? " (\(dropped) dropped by the map)" : "") and \(archive.metadata.count) metadata entries to \(output)")
+    }
+}
