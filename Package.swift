@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
+        .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -55,6 +55,16 @@ ckpt = {"model": model.state_dict(), "model_avg": model.state_dict(), "optim_mod
         "sched_model": sched.state_dict(), "sample_fixed_latent": torch.randn(2, 3, 16, 16),
         "epoch": 3, "epoch_length": 20}
 torch.save(ckpt, os.path.join(out, "ecdp_micro_official.pt"))
+# The network's outputs for fixed inputs, to check the Swift architecture against.
+with torch.no_grad():
+    x, t, y = torch.randn(2, 3, 16, 16), torch.tensor([37.5, 250.0]), torch.rand(2, 3, 4, 4)
+    feats = model.lr_feats(y)
+    pred = model.diffusion.network(x, t, feats)
+    flow = model.diffusion.ode_func(x, torch.tensor(150.0), feats)
+    mu = E.resize_bicubic(y, (16, 16))
+expected["ecdp_micro_forward"] = {k: {"shape": list(v.shape), "values": [float(a) for a in v.reshape(-1).tolist()]}
+                                  for k, v in {"x": x, "t": t, "lr": y, "features": feats, "prediction": pred,
+                                               "flow_t150": flow, "mean": mu}.items()}
 expected["ecdp_micro_official.pt"] = {"model_keys": list(model.state_dict().keys()), "config": micro}
 record("ecdp_micro_official.pt", "model_avg.diffusion.network.in_conv.network.weight",
        model.state_dict()["diffusion.network.in_conv.network.weight"])

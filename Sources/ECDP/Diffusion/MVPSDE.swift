@@ -1,0 +1,51 @@
+// The conditional mean/variance-preserving SDE (SPEC §4). In the normalized residual
+// x = (HR − μ(y))/σ the forward process is the VP SDE dx = −½β(s)x ds + √β(s) dW with
+// s = t/T, T = 300, β(s) = β_min + s(β_max − β_min), so x_t = √ᾱ(t)·x0 + √(1−ᾱ(t))·ε with
+// ᾱ(t) = exp(−s(s(β_max − β_min)/2 + β_min)): HR's mean μ and variance σ² are preserved.
+import Foundation
+
+public struct MVPSDE: Sendable, Equatable {
+    public var betaMin: Double = 0.1
+    public var betaMax: Double = 20
+    /// Time horizon on the network's scale (the official T = 300).
+    public var horizon: Double = 300
+
+    public init(betaMin: Double = 0.1, betaMax: Double = 20, horizon: Double = 300) {
+        self.betaMin = betaMin
+        self.betaMax = betaMax
+        self.horizon = horizon
+    }
+
+    /// ᾱ at time t ∈ [0, T].
+    public func alphaBar(_ t: Double) -> Double {
+        let s = t / horizon
+        return exp(-s * (s * (betaMax - betaMin) / 2 + betaMin))
+    }
+
+    /// β at time t (per unit of s).
+    public func beta(_ t: Double) -> Double { betaMin + (betaMax - betaMin) * t / horizon }
+
+    /// The discrete grid of the ancestral/DDIM samplers: ᾱ_i = ᾱ((i + 1)/N·T), i < N.
+    public func discreteAlphaBars(steps: Int = 300) -> [Double] {
+        (1...steps).map { alphaBar(Double($0) / Double(steps) * horizon) }
+    }
+}
+
+/// How the network's two outputs are combined into a noise estimate (SPEC §5).
+public enum Parametrization: String, Sendable, Codable, CaseIterable {
+    /// ε_hyb = λ·ε̂ + (1 − λ)·(x_t − √ᾱ·x̂0)/√(1 − ᾱ), λ = ᾱ^γ; loss on both outputs.
+    case hybrid
+    /// ε̂ only (λ ≡ 1); loss on ε̂ only.
+    case eps
+    /// x̂0 only (λ ≡ 0); loss on x̂0 only.
+    case x0
+
+    /// λ(t) for this parametrization.
+    public func lambda(alphaBar: Double, gamma: Double) -> Double {
+        switch self {
+        case .hybrid: return pow(alphaBar, gamma)
+        case .eps: return 1
+        case .x0: return 0
+        }
+    }
+}
