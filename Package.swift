@@ -28,6 +28,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System-library shims (Debian: libopenblas-dev, libpng-dev, libhdf5-dev).
@@ -51,7 +52,7 @@ let package = Package(
 
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN"]),
-        .target(name: "Training", dependencies: ["ECDP", "Imaging"], path: "Training",
+        .target(name: "Training", dependencies: ["ECDP", "Imaging", "Checkpoints", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
         .target(name: "Evaluation", dependencies: ["ECDP", "Imaging"], path: "Evaluation",
                 exclude: ["tables"]),

@@ -6,13 +6,21 @@ import Foundation
 struct ProgressBar {
     let total: Int
     let label: String
+    /// Where counting started (a resumed run starts mid-way; rates use done − start).
+    let startCount: Int
     private let start = Date()
     private var lastDraw = Date.distantPast
     private let isTerminal = isatty(2) != 0
 
-    init(total: Int, label: String) {
+    init(total: Int, label: String, start: Int = 0) {
         self.total = total
         self.label = label
+        self.startCount = start
+    }
+
+    /// Prints a line above the bar.
+    func note(_ text: String) {
+        FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + text + "\n").utf8))
     }
 
     mutating func update(_ done: Int, fields: [(String, String)] = []) {
@@ -22,7 +30,7 @@ struct ProgressBar {
         guard finished || now.timeIntervalSince(lastDraw) >= interval else { return }
         lastDraw = now
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - startCount) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let width = 24
         let filled = total > 0 ? min(width, width * done / total) : width

@@ -1,0 +1,115 @@
+// `ecdp train`, `ecdp resume` and `ecdp info`.
+import ArgumentParser
+import Dispatch
+import Foundation
+import Synchronization
+import Training
+
+/// Ctrl-C (SIGINT) and SIGTERM ask the trainer to save a checkpoint and stop cleanly; a
+/// second Ctrl-C exits at once.
+final class InterruptFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+    private let sources: UncheckedBox<[DispatchSourceSignal]>
+
+    init() {
+        var list: [DispatchSourceSignal] = []
+        sources = UncheckedBox([])
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if self.raised.load(ordering: .relaxed) { exit(130) }
+                self.raised.store(true, ordering: .relaxed)
+                FileHandle.standardError.write(Data("\ninterrupted: saving a checkpoint (Ctrl-C again to quit now)\n".utf8))
+            }
+            source.resume()
+            list.append(source)
+        }
+        sources.value = list
+    }
+
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+}
+
+final class UncheckedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Runs a trainer to `steps` with a progress bar, and prints what happened.
+func runTraining(_ trainer: Trainer, steps: Int) throws {
+    let interrupt = InterruptFlag()
+    print("run \(trainer.runDirectory): config \(trainer.config.name), \(trainer.model.parameterCount) parameters, σ \(trainer.model.sigma), step \(trainer.progress.step) → \(steps)")
+    fflush(nil)
+    var bar = ProgressBar(total: steps, label: "train", start: trainer.progress.step)
+    var lastLoss: Float = .nan
+    let outcome = try trainer.train(until: steps, shouldStop: { interrupt.isRaised }) { event in
+        switch event {
+        case let .step(step, epoch, loss, lr):
+            lastLoss = loss
+            bar.update(step, fields: [("loss", String(format: "%.2f", loss)), ("lr", String(format: "%.2e", lr)), ("epoch", "\(epoch)")])
+        case let .validation(step, loss):
+            bar.note("step \(step): validation loss \(String(format: "%.3f", loss)) (EMA weights)")
+        case let .sampleGrid(_, path):
+            bar.note("sample grid: \(path)")
+        case .checkpoint:
+            break
+        }
+    }
+    switch outcome {
+    case .finished(let step):
+        print("finished at step \(step) (last loss \(String(format: "%.3f", lastLoss))); checkpoint \(trainer.runDirectory)/checkpoint.h5")
+    case .interrupted(let step):
+        print("stopped at step \(step); checkpoint saved. Continue with: ecdp resume \(trainer.runDirectory) --steps \(steps)")
+    }
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Train ECDP from scratch (SPEC §4–§5, §8).")
+
+    @Option(help: "Config name (tiny, small, paper-div2k, …) or YAML path.") var config: String
+    @Option(name: .customLong("set"), help: "Override a config key, e.g. --set optimizer.lr=2e-4 (repeatable).")
+    var overrides: [String] = []
+    @Option(name: .customLong("run"), help: "Run folder (checkpoint, metrics, samples, config).") var runFolder: String
+    @Option(help: "Stop when the step counter reaches this total (default: schedule.steps).") var steps: Int?
+    @Option(help: "Random seed (overrides the config's).") var seed: UInt64?
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func run() throws {
+        threadOptions.apply()
+        var cfg = try TrainingConfig.resolve(config, overrides: overrides)
+        if let seed { cfg.seed = seed }
+        let trainer = try Trainer.start(config: cfg, runDirectory: runFolder)
+        try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
+    }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Continue a run exactly where its last checkpoint stopped.")
+
+    @Argument(help: "The run folder.") var runFolder: String
+    @Option(help: "Total steps to reach (default: the run's schedule.steps).") var steps: Int?
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func run() throws {
+        threadOptions.apply()
+        let trainer = try Trainer.resume(runDirectory: runFolder)
+        try runTraining(trainer, steps: steps ?? trainer.config.schedule.steps)
+    }
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Parameter counts of a configuration.")
+
+    @Option(help: "Config name or YAML path.") var config: String
+    @Flag(help: "One JSON object.") var json = false
+
+    func run() throws {
+        let cfg = try TrainingConfig.resolve(config)
+        let model = ECDPModel(config: cfg.model, sigma: cfg.sigma ?? 0.2)
+        let results: [(String, Any)] = [("config", cfg.name), ("params", model.parameterCount),
+                                        ("params_unet", model.unet.parameterCount), ("params_rrdb", model.rrdb.parameterCount)]
+        printResults(results, json: json)
+    }
+}

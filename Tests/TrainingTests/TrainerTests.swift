@@ -1,0 +1,119 @@
+// Exact resume (straight N steps == k steps + resume to N, bit for bit, k mid-epoch),
+// interruption, a non-finite loss, and config validation.
+import Checkpoints
+import Foundation
+import TestSupport
+import Testing
+import Training
+
+func tinyConfig(_ extra: [String] = []) throws -> TrainingConfig {
+    try TrainingConfig.load(FixturePaths.path("Training/configs/tiny.yaml"), overrides: [
+        "data.train=\(FixturePaths.path("Training/data/demo/train"))",
+        "data.validation=\(FixturePaths.path("Training/data/demo/test"))",
+        "data.hr_crop=16", "sampling.validation_crop=16", "schedule.validate_every=0", "schedule.sample_every=0",
+        "schedule.checkpoint_every=100", "optimizer.warmup_steps=2",
+    ] + extra)
+}
+
+func assertIdentical(_ a: Trainer, _ b: Trainer) {
+    let sa = a.state, sb = b.state
+    #expect(sa.progress == sb.progress)
+    #expect(sa.model.keys.sorted() == sb.model.keys.sorted())
+    #expect(sa.model.allSatisfy { sb.model[$0.key]!.scalars == $0.value.scalars }, "weights differ")
+    #expect(sa.ema.allSatisfy { sb.ema[$0.key]!.scalars == $0.value.scalars }, "EMA differs")
+    #expect(sa.optimizer == sb.optimizer, "Adam state differs")
+    #expect(sa.rngStates == sb.rngStates)
+}
+
+@Suite("Trainer", .serialized)
+struct TrainerTests {
+    @Test(arguments: [3, 5])  // 11 images, batch 2: 5 batches per epoch, so 3 is mid-epoch, 5 an epoch end
+    func resumeIsBitIdentical(k: Int) throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let n = 7
+        let straight = try Trainer.start(config: try tinyConfig(), runDirectory: dir.appendingPathComponent("a").path)
+        #expect(try straight.train(until: n) == .finished(step: n))
+        let runB = dir.appendingPathComponent("b").path
+        let first = try Trainer.start(config: try tinyConfig(), runDirectory: runB)
+        #expect(try first.train(until: k) == .finished(step: k))
+        let resumed = try Trainer.resume(runDirectory: runB)
+        #expect(resumed.progress.step == k)
+        #expect(try resumed.train(until: n) == .finished(step: n))
+        assertIdentical(straight, resumed)
+        // Reloading the final checkpoint gives the same state again.
+        assertIdentical(straight, try Trainer.resume(runDirectory: runB))
+    }
+
+    @Test func interruptionSavesAndResumes() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let straight = try Trainer.start(config: try tinyConfig(), runDirectory: dir.appendingPathComponent("a").path)
+        _ = try straight.train(until: 6)
+        let run = dir.appendingPathComponent("b").path
+        let t = try Trainer.start(config: try tinyConfig(["schedule.log_every=1"]), runDirectory: run)
+        var calls = 0
+        let outcome = try t.train(until: 6, shouldStop: { calls += 1; return calls > 4 })
+        #expect(outcome == .interrupted(step: 4))
+        let resumed = try Trainer.resume(runDirectory: run)
+        #expect(resumed.progress.step == 4)
+        _ = try resumed.train(until: 6)
+        assertIdentical(straight, resumed)
+        // The run folder holds what a user expects.
+        let files = try FileManager.default.contentsOfDirectory(atPath: run)
+        #expect(Set(files).isSuperset(of: ["checkpoint.h5", "config.yaml", "metrics.jsonl"]))
+        #expect(throws: TrainingFailure.self) { try Trainer.start(config: try tinyConfig(), runDirectory: run) }
+    }
+
+    @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("nan").path
+        let t = try Trainer.start(config: try tinyConfig(["optimizer.lr=1e30", "optimizer.rrdb_lr=1e30", "optimizer.warmup_steps=1",
+                                                          "schedule.checkpoint_every=1"]), runDirectory: run)
+        do {
+            _ = try t.train(until: 50)
+            Issue.record("training with lr 1e30 never produced a non-finite loss")
+        } catch let failure as TrainingFailure {
+            #expect(failure.message.contains("at step"), "\(failure)")
+            let saved = try TrainingState.load(from: (run as NSString).appendingPathComponent("checkpoint.h5"))
+            #expect(saved.progress.step < t.progress.step + 1)
+            #expect(saved.model.values.allSatisfy { $0.scalars.allSatisfy(\.isFinite) } || saved.progress.step == t.progress.step)
+        }
+    }
+
+    @Test func validationAndSampleGridsAreWritten() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("v").path
+        let t = try Trainer.start(config: try tinyConfig(["schedule.validate_every=2", "schedule.sample_every=2", "sampling.grid_steps=1",
+                                                          "sampling.grid_images=2", "schedule.log_every=1"]), runDirectory: run)
+        var events: [String] = []
+        _ = try t.train(until: 2, report: { e in
+            if case .validation = e { events.append("validation") }
+            if case .sampleGrid = e { events.append("grid") }
+        })
+        #expect(events == ["validation", "grid"])
+        let grid = try PNG.read((run as NSString).appendingPathComponent("samples/step0000002.png"))
+        #expect(grid.shape == [3, 2 * 16, 5 * 16])
+        #expect(FileManager.default.fileExists(atPath: (run as NSString).appendingPathComponent("loss.svg")))
+        let lines = try String(contentsOfFile: (run as NSString).appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)  // two step records, one validation record
+    }
+
+    @Test func configTyposAndBadValuesAreNamed() throws {
+        let path = FixturePaths.path("Training/configs/tiny.yaml")
+        #expect { try TrainingConfig.load(path, overrides: ["optimizer.lerning_rate=1"]) } throws: {
+            "\($0)".contains("unknown key 'optimizer.lerning_rate'")
+        }
+        #expect { try TrainingConfig.load(path, overrides: ["data.hr_crop=30"]) } throws: { "\($0)".contains("multiple of data.scale") }
+        #expect { try TrainingConfig.load(path, overrides: ["diffusion.parametrization=v"]) } throws: { "\($0)".contains("parametrization") }
+        #expect { try TrainingConfig.load(path, overrides: ["model.channels=[16, 20]"]) } throws: { "\($0)".contains("model.channels") }
+        #expect { try TrainingConfig.load("/nonexistent.yaml") } throws: { "\($0)".contains("cannot read") }
+        let c = try TrainingConfig.load(path, overrides: ["optimizer.lr=2e-4", "diffusion.sigma=auto"])
+        #expect(c.optimizer.lr == 2e-4 && c.sigma == nil)
+        // The saved YAML parses back to the same config.
+        let tiny = try TrainingConfig.load(path)
+        #expect(try TrainingConfig.parse(tiny.yaml, source: "round trip") == tiny)
+    }
+}

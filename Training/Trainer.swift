@@ -1,0 +1,224 @@
+// The training loop (SPEC §8): Adam with the RRDB group at its own learning rate,
+// warmup + step decay, gradient value clipping, EMA; periodic validation loss, sample
+// grids and checkpoints; exact resume from `RUN/checkpoint.h5`.
+import Checkpoints
+import Foundation
+import GradNN
+
+/// What the trainer reports while it runs.
+public enum TrainerEvent {
+    case step(step: Int, epoch: Int, loss: Float, learningRate: Float)
+    case validation(step: Int, loss: Double)
+    case sampleGrid(step: Int, path: String)
+    case checkpoint(step: Int, path: String)
+}
+
+/// How a call to `train` ended.
+public enum TrainingOutcome: Equatable {
+    case finished(step: Int)
+    case interrupted(step: Int)
+}
+
+public struct TrainingFailure: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+public final class Trainer {
+    public let config: TrainingConfig
+    public let runDirectory: String
+    public let model: ECDPModel
+    public let adam: Adam
+    public let ema: ExponentialMovingAverage
+    public private(set) var progress: TrainingProgress
+    public private(set) var noise: RandomGenerator
+    public let sampleLatent: Tensor
+    let batches: TrainingBatches
+    let store: CheckpointStore
+    let log: RunLog
+    private lazy var validation: [(name: String, hr: Tensor, lr: Tensor)] = (try? validationSet()) ?? []
+
+    /// Starts a new run in `runDirectory` (created; refused if it already holds a checkpoint).
+    public static func start(config: TrainingConfig, runDirectory: String) throws -> Trainer {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
+            throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
+        }
+        try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        var resolved = config
+        if resolved.sigma == nil { resolved.sigma = try Trainer.estimateSigma(config) }
+        try resolved.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        return try Trainer(config: resolved, runDirectory: runDirectory, state: nil)
+    }
+
+    /// Continues the run in `runDirectory` from its latest checkpoint.
+    public static func resume(runDirectory: String) throws -> Trainer {
+        let store = CheckpointStore(directory: runDirectory)
+        guard FileManager.default.fileExists(atPath: store.latestPath) else {
+            throw TrainingFailure(message: "\(runDirectory): no checkpoint.h5 to resume from")
+        }
+        let state = try store.loadLatest()
+        let config = try TrainingConfig.parse(state.configYAML, source: "\(store.latestPath) (saved config)")
+        return try Trainer(config: config, runDirectory: runDirectory, state: state)
+    }
+
+    init(config: TrainingConfig, runDirectory: String, state: TrainingState?) throws {
+        self.config = config
+        self.runDirectory = runDirectory
+        guard let sigma = config.sigma else { throw TrainingFailure(message: "sigma is unresolved") }
+        model = ECDPModel(config: config.model, sigma: sigma, parametrization: config.parametrization, gamma: config.gamma, seed: config.seed)
+        let dataset = try SRDataset(hrFolder: config.data.train, lrFolder: config.data.trainLR, scale: config.data.scale)
+        batches = try TrainingBatches(dataset: dataset, batchSize: config.data.batch, cropSize: config.data.hrCrop,
+                                      seed: config.seed, augment: config.data.augment)
+        let params = model.parameters()
+        adam = Adam(groups: [
+            ParameterGroup(name: "unet", parameters: params.filter { $0.path.hasPrefix("unet.") }, learningRate: config.optimizer.lr),
+            ParameterGroup(name: "rrdb", parameters: params.filter { $0.path.hasPrefix("rrdb.") }, learningRate: config.optimizer.rrdbLR),
+        ])
+        store = CheckpointStore(directory: runDirectory, keepEvery: config.schedule.keepEvery > 0 ? config.schedule.keepEvery : nil)
+        log = RunLog(directory: runDirectory)
+        if let state {
+            try model.load(state.model)
+            adam.state = state.optimizer
+            ema = ExponentialMovingAverage(averages: state.ema, decay: 1 - 1 / config.optimizer.emaHorizon)
+            progress = state.progress
+            guard let words = state.rngStates["noise"] else { throw TrainingFailure(message: "checkpoint lacks rng/noise") }
+            noise = RandomGenerator(stateWords: words)
+            guard let latent = state.sampleLatent else { throw TrainingFailure(message: "checkpoint lacks sample_latent") }
+            sampleLatent = latent
+            try log.truncate(after: progress.step)
+        } else {
+            ema = ExponentialMovingAverage(parameters: params, horizon: config.optimizer.emaHorizon)
+            progress = TrainingProgress()
+            var rng = RandomGenerator(seed: config.seed &+ 0x5EED)
+            sampleLatent = Tensor.randomNormal([config.sampling.gridImages, 3, config.sampling.validationCrop, config.sampling.validationCrop], using: &rng)
+            noise = rng.split()
+        }
+    }
+
+    /// σ = the standard deviation of HR − μ(LR) over the training images (`sigma: auto`).
+    public static func estimateSigma(_ config: TrainingConfig) throws -> Float {
+        let data = try SRDataset(hrFolder: config.data.train, lrFolder: config.data.trainLR, scale: config.data.scale)
+        var sum = 0.0, sumSquares = 0.0, count = 0
+        for i in 0..<data.count {
+            let hr = try data.hr(i), lr = try data.lr(i)
+            let mu = lr.reshaped([1] + lr.shape).resized(height: hr.shape[1], width: hr.shape[2], mode: .bicubic)
+            for v in (hr.reshaped([1] + hr.shape) - mu).scalars { sum += Double(v); sumSquares += Double(v) * Double(v); count += 1 }
+        }
+        let mean = sum / Double(count)
+        return Float((sumSquares / Double(count) - mean * mean).squareRoot())
+    }
+
+    /// The training state as saved in checkpoints.
+    public var state: TrainingState {
+        TrainingState(model: model.stateDict(), ema: ema.averages, optimizer: adam.state, progress: progress,
+                      rngStates: ["noise": noise.stateWords], sampleLatent: sampleLatent, configYAML: config.yaml)
+    }
+
+    public func saveCheckpoint() throws -> String {
+        try store.save(state)
+        return store.latestPath
+    }
+
+    /// Trains until the step counter reaches `steps` (a total, not an increment), or
+    /// `shouldStop()` turns true (then a checkpoint is saved and `.interrupted` returned).
+    /// A non-finite loss stops training with an error naming the step; the last good
+    /// checkpoint is left as it was.
+    public func train(until steps: Int, shouldStop: () -> Bool = { false },
+                      report: (TrainerEvent) -> Void = { _ in }) throws -> TrainingOutcome {
+        guard progress.step < steps else { return .finished(step: progress.step) }
+        let loader = BatchPrefetcher(batches, startEpoch: progress.epoch, step: progress.stepInEpoch)
+        defer { loader.stop() }
+        let params = model.parameters().map(\.parameter)
+        let schedule = WarmupStepSchedule(warmupSteps: config.optimizer.warmupSteps, milestones: config.optimizer.milestones,
+                                          decay: config.optimizer.decay)
+        let started = Date()
+        while progress.step < steps {
+            if shouldStop() {
+                report(.checkpoint(step: progress.step, path: try saveCheckpoint()))
+                return .interrupted(step: progress.step)
+            }
+            let batch = try loader.next()
+            precondition(batch.epoch == progress.epoch && batch.step == progress.stepInEpoch, "data loader out of step")
+            adam.zeroGradients()
+            let loss = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) }.item
+            guard loss.isFinite else {
+                throw TrainingFailure(message: "loss became \(loss) at step \(progress.step + 1) (epoch \(progress.epoch)); stopped without saving — the last good checkpoint is \(store.latestPath)")
+            }
+            clipGradientValues(params, limit: config.optimizer.clipValue)
+            let factor = schedule.factor(step: progress.step, epoch: progress.epoch)
+            adam.step(learningRateFactor: factor)
+            ema.update(from: model.parameters())
+            progress.step += 1
+            progress.stepInEpoch += 1
+            if progress.stepInEpoch == batches.batchesPerEpoch { progress.epoch += 1; progress.stepInEpoch = 0 }
+            report(.step(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: config.optimizer.lr * factor))
+            if progress.step % config.schedule.logEvery == 0 {
+                try log.append(["step": progress.step, "epoch": progress.epoch, "loss": Double(loss),
+                                "lr": Double(config.optimizer.lr * factor), "seconds": Date().timeIntervalSince(started)])
+            }
+            let last = progress.step == steps
+            if config.schedule.validateEvery > 0, progress.step % config.schedule.validateEvery == 0 || last {
+                let v = try validationLoss()
+                try log.append(["step": progress.step, "validation_loss": v])
+                try log.drawLossCurve(title: "\(config.name): loss per sample (Σ over pixels, ε + x0 terms)")
+                report(.validation(step: progress.step, loss: v))
+            }
+            if config.schedule.sampleEvery > 0, progress.step % config.schedule.sampleEvery == 0 || last {
+                report(.sampleGrid(step: progress.step, path: try writeSampleGrid()))
+            }
+            if progress.step % config.schedule.checkpointEvery == 0 || last {
+                report(.checkpoint(step: progress.step, path: try saveCheckpoint()))
+            }
+        }
+        return .finished(step: progress.step)
+    }
+
+    func validationSet() throws -> [(name: String, hr: Tensor, lr: Tensor)] {
+        let data = try SRDataset(hrFolder: config.data.validation, lrFolder: config.data.validationLR, scale: config.data.scale)
+        return try data.validationPairs(cropSize: config.sampling.validationCrop)
+    }
+
+    /// Mean loss of the EMA model over the validation crops with a fixed noise seed, so
+    /// successive values are comparable.
+    public func validationLoss() throws -> Double {
+        guard !validation.isEmpty else { return .nan }
+        let emaModel = try emaCopy()
+        var rng = RandomGenerator(seed: config.seed &+ 0xBA1)
+        return withoutDerivatives {
+            let losses = validation.map { pair in Double(emaModel.loss(hr: pair.hr, lr: pair.lr, using: &rng).item) }
+            return losses.reduce(0, +) / Double(losses.count)
+        }
+    }
+
+    /// A model holding the EMA weights.
+    public func emaCopy() throws -> ECDPModel {
+        let m = ECDPModel(config: config.model, sigma: model.sigma, parametrization: model.parametrization, gamma: model.gamma, seed: config.seed)
+        try m.load(ema.averages)
+        return m
+    }
+
+    /// `samples/step<N>.png`: per validation image a row of bicubic(LR), samples at
+    /// temperatures 0, 0.9 and 1 from the fixed latent (EMA weights, RK4 probability
+    /// flow), and the HR crop.
+    public func writeSampleGrid() throws -> String {
+        let emaModel = try emaCopy()
+        let rows = Array(validation.prefix(config.sampling.gridImages))
+        var rowImages: [Tensor] = []
+        for (i, pair) in rows.enumerated() {
+            let latent = sampleLatent.slice(start: [i, 0, 0, 0], size: [1] + Array(sampleLatent.shape.dropFirst()))
+            var cells = [emaModel.mean(lr: pair.lr, height: pair.hr.shape[2], width: pair.hr.shape[3]).clamped(to: 0, 1)]
+            for tau: Float in [0, 0.9, 1] {
+                cells.append(ProbabilityFlowSampler.sample(model: emaModel, lr: pair.lr, xT: latent * tau, steps: config.sampling.gridSteps).image)
+            }
+            cells.append(pair.hr)
+            rowImages.append(Tensor.concatenate(cells, axis: 3))
+        }
+        let grid = Tensor.concatenate(rowImages, axis: 2)
+        let dir = (runDirectory as NSString).appendingPathComponent("samples")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = (dir as NSString).appendingPathComponent(String(format: "step%07d.png", progress.step))
+        try PNG.write(grid, to: path)
+        return path
+    }
+}
