@@ -7,7 +7,7 @@ public struct KeyMap: Sendable {
     public let toOurs: @Sendable (String) -> String?
     public let toTheirs: @Sendable (String) -> String?
 
-    public static let all: [KeyMap] = [.ecdpOfficial, .torchvisionVGG19, .torchvisionAlexNet, .lpips]
+    public static let all: [KeyMap] = [.ecdpOfficial, .emaWeights, .torchvisionVGG19, .torchvisionAlexNet, .lpips]
 
     public static func named(_ name: String) -> KeyMap? { all.first { $0.name == name } }
 
@@ -44,6 +44,15 @@ extension KeyMap {
             if name.hasPrefix("rrdb.") { return "model_avg.lr_feats." + name.dropFirst("rrdb.".count) }
             return nil
         })
+
+    /// This project's training state (`RUN/checkpoint.h5`): the EMA weights
+    /// `ema/<path>` → `<path>`; raw weights and optimizer state dropped. The saved
+    /// config stays in the metadata (`meta/config_yaml`), so the result is a
+    /// self-describing inference checkpoint.
+    public static let emaWeights = KeyMap(
+        name: "ema-weights",
+        toOurs: { n in n.hasPrefix("ema/") ? String(n.dropFirst(4)) : nil },
+        toTheirs: { n in "ema/" + n })
 
     /// torchvision `vgg19().state_dict()`: `features.N.*` for the layers of
     /// `features[:35]` (through conv5_4) keep their names; the classifier is dropped.

@@ -4,12 +4,53 @@ import ArgumentParser
 import Foundation
 import Grad
 import GradKernels
+import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed (median of repeated runs).",
-        subcommands: [Kernels.self]
+        subcommands: [Kernels.self, TrainStep.self]
     )
+
+    struct TrainStep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train",
+            abstract: "One training step (batch from the config) and one network evaluation at 64² and 256² (batch 1).")
+
+        @Option(help: "Config name or YAML path.") var config = "small"
+        @OptionGroup var threadOptions: ThreadOptions
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            threadOptions.apply()
+            let cfg = try TrainingConfig.resolve(config)
+            let model = ECDPModel(config: cfg.model, sigma: cfg.sigma ?? 0.2, seed: 0)
+            var rng = RandomGenerator(seed: 0)
+            let n = cfg.data.batch, size = cfg.data.hrCrop, s = cfg.data.scale
+            let hr = Tensor.randomUniform([n, 3, size, size], using: &rng)
+            let lr = Tensor.randomUniform([n, 3, size / s, size / s], using: &rng)
+            let params = model.parameters()
+            let adam = Adam(groups: [ParameterGroup(name: "all", parameters: params, learningRate: 1e-4)])
+            let stepMs = medianMilliseconds(warmup: 2, repetitions: 8) {
+                adam.zeroGradients()
+                accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
+                clipGradientValues(params.map(\.parameter), limit: 10)
+                adam.step()
+            }
+            var results: [(String, Any)] = [("train_step_ms", rounded(stepMs)), ("params", model.parameterCount), ("config", cfg.name)]
+            for side in [64, 256] {
+                let x = Tensor.randomNormal([1, 3, side, side], using: &rng)
+                let y = Tensor.randomUniform([1, 3, side / s, side / s], using: &rng)
+                let feats = withoutDerivatives { model.rrdb(y) }
+                let ms = medianMilliseconds(warmup: 2, repetitions: side == 64 ? 8 : 4) {
+                    _ = withoutDerivatives { model.unet(x, times: [150], lrFeatures: feats) }
+                }
+                results.append(("nfe_\(side)_ms", rounded(ms)))
+            }
+            results.append(("threads", Parallel.maxThreads))
+            printResults(results, json: json)
+        }
+    }
 
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,57 +1,83 @@
-// `ecdp demo`: what `make demo` runs. For now a demonstration of the engine: a small
-// conv net learns to turn nearest-neighbour ×2 upsampling into bicubic upsampling on
-// random smooth images, with a progress bar, and reports how close it gets. The ECDP
-// training and super-resolution demo replaces it once the model lands (issue #6).
+// `ecdp demo`: what `make demo` runs. Trains the `small` model briefly on the shipped
+// demo photographs (showing the loss fall), then super-resolves a held-out photograph
+// ×4 with the shipped pretrained `small` model and writes the images, the metrics
+// (with their protocols) and the loss plot.
 import ArgumentParser
+import Evaluation
 import Foundation
-import GradKernels
-import GradNN
+import Training
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the demonstration job (currently: fit a small conv net with the Grad engine).")
+        abstract: "Train `small` briefly on the demo data, then super-resolve a demo test image with the shipped model.")
 
+    @Option(help: "Steps of the brief training run.") var steps = 30
+    @Option(help: "Output folder.") var output = "runs/demo"
+    @Option(help: "Pretrained weights used for the super-resolution.") var weights = "Checkpoints/pretrained/ecdp-small-demo.safetensors"
+    @Option(help: "HR test image (it is downscaled ×4 with MATLAB bicubic to make the input).")
+    var image = "Training/data/demo/test/chelsea.png"
+    @Option(help: "ODE solver for the super-resolution.") var solver = "rk4:10"
+    @Option(help: "Temperature of the starting noise.") var temperature: Float = 0.8
     @OptionGroup var threadOptions: ThreadOptions
-    @Option(help: "Training steps.") var steps = 300
-    @Option(help: "Random seed.") var seed: UInt64 = 0
 
     func run() throws {
         threadOptions.apply()
-        var rng = RandomGenerator(seed: seed)
-        let net = Sequential([
-            Conv2d(3, 32, kernelSize: 3, padding: 1, using: &rng), Activation(.silu),
-            Conv2d(32, 32, kernelSize: 3, padding: 1, using: &rng), Activation(.silu),
-            Conv2d(32, 3, kernelSize: 3, padding: 1, using: &rng),
-        ])
-        let params = net.parameters()
-        let adam = Adam(groups: [ParameterGroup(name: "net", parameters: params, learningRate: 2e-3)])
-        let schedule = WarmupStepSchedule(warmupSteps: 20)
-        print("Grad engine demo: \(net.parameterCount) parameters, \(Parallel.maxThreads) threads")
-        print("task: nearest ×2 upsampling → bicubic ×2 upsampling (PyTorch semantics) on random 16×16 images")
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        func out(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
 
-        func batch(_ rng: inout RandomGenerator) -> (input: Tensor, target: Tensor) {
-            let low = Tensor.randomUniform([8, 3, 16, 16], using: &rng)
-            return (low.upsampledNearest2x(), low.resized(height: 32, width: 32, mode: .bicubic))
-        }
-        var evalRng = RandomGenerator(seed: seed &+ 1)
-        let held = batch(&evalRng)
-        let baseline = mseLoss(held.input, held.target).item
+        // 1. Brief training from scratch, so a new user sees the whole loop run.
+        print("== 1/3 training `small` for \(steps) steps on Training/data/demo/train (a real run is `ecdp train --config small`)")
+        let trainRun = out("train")
+        if fm.fileExists(atPath: trainRun) { try fm.removeItem(atPath: trainRun) }
+        let cfg = try TrainingConfig.resolve("small", overrides: [
+            "schedule.validate_every=\(steps)", "schedule.sample_every=0", "schedule.log_every=1",
+            "schedule.checkpoint_every=\(steps)", "optimizer.warmup_steps=10"])
+        try runTraining(try Trainer.start(config: cfg, runDirectory: trainRun), steps: steps)
+        print("loss curve: \(trainRun)/loss.svg")
 
-        var bar = ProgressBar(total: steps, label: "train")
-        let start = Date()
-        var loss: Float = .nan
-        for step in 0..<steps {
-            let b = batch(&rng)
-            adam.zeroGradients()
-            loss = accumulateGradients(of: params.map(\.parameter)) { mseLoss(net(b.input), b.target) }.item
-            guard loss.isFinite else { throw ValidationError("loss became \(loss) at step \(step)") }
-            adam.step(learningRateFactor: schedule.factor(step: step, epoch: 0))
-            bar.update(step + 1, fields: [("loss", String(format: "%.5f", loss))])
+        // 2. Super-resolution with the shipped model.
+        print("== 2/3 super-resolving \(image) ×4 with \(weights)")
+        guard fm.fileExists(atPath: weights) else {
+            throw ValidationError("\(weights) is missing; train one with `ecdp train --config small --run runs/small` and export it with `ecdp convert runs/small/checkpoint.h5 \(weights) --map ema-weights`")
         }
-        let seconds = Date().timeIntervalSince(start)
-        let heldLoss = withoutDerivatives { mseLoss(net(held.input), held.target).item }
-        print(String(format: "done in %.1f s (%.1f ms/step)", seconds, seconds * 1000 / Double(steps)))
-        print(String(format: "held-out MSE: nearest-neighbour input %.5f → network %.5f (%.1f× lower)",
-                     baseline, heldLoss, baseline / heldLoss))
+        let (model, modelConfig) = try InferenceModel.load(checkpoint: weights)
+        let scale = modelConfig.data.scale
+        let hrFull = try PNG.read(image)
+        let hr = hrFull.slice(start: [0, 0, 0], size: [3, hrFull.shape[1] / scale * scale, hrFull.shape[2] / scale * scale])
+        let lr = ColorSpace.quantized8(MatlabResize.resize(hr, scale: 1 / Double(scale)))
+        let (tableau, solverSteps) = try parseSolver(solver)
+        var rng = RandomGenerator(seed: 0)
+        let xT = Tensor.randomNormal([1, 3, hr.shape[1], hr.shape[2]], std: temperature, using: &rng)
+        let started = Date()
+        var bar = ProgressBar(total: 1, label: "sample")
+        let (sr, nfe) = ProbabilityFlowSampler.sample(model: model, lr: lr.reshaped([1] + lr.shape), xT: xT, steps: solverSteps, tableau: tableau)
+        bar.update(1)
+        let seconds = Date().timeIntervalSince(started)
+        let srImage = sr.reshaped(Array(sr.shape.dropFirst()))
+        let bicubic = model.mean(lr: lr.reshaped([1] + lr.shape), height: hr.shape[1], width: hr.shape[2]).clamped(to: 0, 1)
+        let bicubicImage = bicubic.reshaped(Array(bicubic.shape.dropFirst()))
+        try PNG.write(lr, to: out("lr.png"))
+        try PNG.write(bicubicImage, to: out("bicubic.png"))
+        try PNG.write(srImage, to: out("sr.png"))
+        try PNG.write(Tensor.concatenate([bicubicImage, srImage, hr], axis: 2), to: out("comparison.png"))
+        print("\(nfe) network evaluations in \(String(format: "%.1f", seconds)) s; wrote lr.png, bicubic.png, sr.png, comparison.png (bicubic | ECDP | HR)")
+
+        // 3. Metrics under both protocols, against bicubic upscaling.
+        print("== 3/3 metrics (protocol beside every number)")
+        var report: [String] = []
+        for proto in MetricProtocol.all {
+            let ours = try proto.evaluate(output: srImage, reference: hr, lr: lr, scale: scale)
+            let base = try proto.evaluate(output: bicubicImage, reference: hr, lr: lr, scale: scale)
+            for (name, m) in [("ecdp", ours), ("bicubic", base)] {
+                print("  \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) PSNR \(String(format: "%.2f", m.psnr)) dB  SSIM \(String(format: "%.4f", m.ssim))  LR-PSNR \(String(format: "%.2f", m.lrPSNR ?? .nan)) dB  [\(proto)]")
+                var line = JSONLine()
+                line.add("method", name); line.add("protocol", proto.name); line.add("psnr", m.psnr); line.add("ssim", m.ssim)
+                line.add("lr_psnr", m.lrPSNR); line.add("image", image); line.add("solver", solver); line.add("temperature", Double(temperature))
+                report.append(line.text)
+            }
+        }
+        try (report.joined(separator: "\n") + "\n").write(toFile: out("metrics.jsonl"), atomically: true, encoding: .utf8)
+        print("outputs in \(output)/: comparison.png, sr.png, metrics.jsonl, train/loss.svg")
     }
 }

@@ -1,0 +1,32 @@
+// Loading a model for inference from any checkpoint this project reads: a training
+// state (`RUN/checkpoint.h5`, EMA weights), a safetensors export (weights + its config
+// in the metadata), or a converted official checkpoint (with `--config`).
+import Checkpoints
+import Foundation
+
+public enum InferenceModel {
+    /// The model with its EMA weights, and the config it was built from.
+    public static func load(checkpoint path: String, config fallback: TrainingConfig? = nil) throws -> (model: ECDPModel, config: TrainingConfig) {
+        let archive = try CheckpointFormat.read(path)
+        let yaml = archive.metadata["meta/config_yaml"] ?? archive.metadata["config_yaml"]
+        guard let config = try yaml.map({ try TrainingConfig.parse($0, source: "\(path) (saved config)") }) ?? fallback else {
+            throw ConfigError("\(path) carries no config: pass --config with the architecture (e.g. --config paper-div2k)")
+        }
+        var weights: [String: Tensor] = [:]
+        let isTrainingState = archive.tensors.contains { $0.name.hasPrefix("ema/") }
+        for (name, t) in archive.tensors {
+            if isTrainingState {
+                if name.hasPrefix("ema/") { weights[String(name.dropFirst(4))] = t.floatTensor() }
+            } else if name.hasPrefix("unet.") || name.hasPrefix("rrdb.") {
+                weights[name] = t.floatTensor()
+            }
+        }
+        let model = ECDPModel(config: config.model, sigma: config.sigma ?? 0.2, parametrization: config.parametrization,
+                              gamma: config.gamma, seed: config.seed)
+        do { try model.load(weights) } catch {
+            throw ConfigError("\(path): the weights do not fit the \(config.name) architecture: \(error)")
+        }
+        model.setTraining(false)
+        return (model, config)
+    }
+}
