@@ -88,11 +88,22 @@ public final class Trainer {
             sampleLatent = latent
             try log.truncate(after: progress.step)
         } else {
+            if let path = config.rrdbInit { try Trainer.loadPretrainedEncoder(path, into: model) }
             ema = ExponentialMovingAverage(parameters: params, horizon: config.optimizer.emaHorizon)
             progress = TrainingProgress()
             var rng = RandomGenerator(seed: config.seed &+ 0x5EED)
             sampleLatent = Tensor.randomNormal([config.sampling.gridImages, 3, config.sampling.validationCrop, config.sampling.validationCrop], using: &rng)
             noise = rng.split()
+        }
+    }
+
+    /// Copies `rrdb.*` weights from a `pretrain-rrdb` export into the model's encoder.
+    static func loadPretrainedEncoder(_ path: String, into model: ECDPModel) throws {
+        let archive = try CheckpointFormat.read(path)
+        var weights: [String: Tensor] = [:]
+        for (name, t) in archive.tensors where name.hasPrefix("rrdb.") { weights[String(name.dropFirst(5))] = t.floatTensor() }
+        do { try model.rrdb.load(weights) } catch {
+            throw TrainingFailure(message: "\(path): pretrained encoder does not fit this config: \(error)")
         }
     }
 

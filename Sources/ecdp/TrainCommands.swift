@@ -113,3 +113,28 @@ struct Info: ParsableCommand {
         printResults(results, json: json)
     }
 }
+
+struct PretrainRRDB: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain-rrdb",
+        abstract: "Pretrain the RRDB encoder as RRDBNet with an L1 loss (resumable: run it again on the same --run).",
+        discussion: "Writes RUN/rrdb.safetensors; start ECDP training from it with --set model.rrdb_init=RUN/rrdb.safetensors.")
+
+    @Option(help: "Config name or YAML path (model.rrdb, data and optimizer.lr are used).") var config: String
+    @Option(name: .customLong("set"), help: "Override a config key (repeatable).") var overrides: [String] = []
+    @Option(name: .customLong("run"), help: "Run folder.") var runFolder: String
+    @Option(help: "Total steps to reach.") var steps = 1000
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func run() throws {
+        threadOptions.apply()
+        let cfg = try TrainingConfig.resolve(config, overrides: overrides)
+        let pretrainer = try RRDBPretrainer(config: cfg, runDirectory: runFolder)
+        let interrupt = InterruptFlag()
+        var bar = ProgressBar(total: steps, label: "rrdb", start: pretrainer.progress.step)
+        try pretrainer.train(until: steps, shouldStop: { interrupt.isRaised }) { step, loss in
+            bar.update(step, fields: [("L1", String(format: "%.4f", loss))])
+        }
+        print("encoder weights: \(pretrainer.encoderWeightsPath) (step \(pretrainer.progress.step))")
+    }
+}

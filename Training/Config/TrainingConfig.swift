@@ -41,6 +41,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var name: String
     public var seed: UInt64
     public var model: ModelConfig
+    /// Pretrained encoder weights (`ecdp pretrain-rrdb` output) to start from, if any.
+    public var rrdbInit: String?
     /// nil means `auto`: estimated from the training set when the run starts.
     public var sigma: Float?
     public var parametrization: Parametrization
@@ -53,7 +55,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// The keys a config may have; anything else is reported as a typo.
     static var schema: [String: Any] { [
         "name": true, "seed": true,
-        "model": ["channels": true, "blocks": true, "rrdb": ["features": true, "growth": true, "blocks": true, "selection": true]],
+        "model": ["channels": true, "blocks": true, "rrdb_init": true,
+                  "rrdb": ["features": true, "growth": true, "blocks": true, "selection": true]],
         "diffusion": ["sigma": true, "parametrization": true, "gamma": true],
         "data": ["train": true, "train_lr": true, "validation": true, "validation_lr": true, "scale": true,
                  "hr_crop": true, "batch": true, "augment": true],
@@ -128,6 +131,7 @@ public struct TrainingConfig: Sendable, Equatable {
                             rrdbFeatures: try r.int("model.rrdb.features", min: 1), rrdbGrowth: try r.int("model.rrdb.growth", min: 1),
                             rrdbBlocks: try r.int("model.rrdb.blocks", min: 1), rrdbSelection: try r.ints("model.rrdb.selection"))
         if let problem = model.problems.first { throw ConfigError("\(source): \(problem)") }
+        rrdbInit = r.optionalString("model.rrdb_init")
         if (try? r.string("diffusion.sigma")) == "auto" { sigma = nil } else { sigma = Float(try r.double("diffusion.sigma", above: 0)) }
         let p = try r.string("diffusion.parametrization")
         guard let par = Parametrization(rawValue: p) else {
@@ -160,7 +164,9 @@ public struct TrainingConfig: Sendable, Equatable {
         func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         var lines = ["name: \(quoted(name))", "seed: \(seed)", "model:",
                      "  channels: \(list(model.channels))", "  blocks: \(list(model.blocks))",
-                     "  rrdb: {features: \(model.rrdbFeatures), growth: \(model.rrdbGrowth), blocks: \(model.rrdbBlocks), selection: \(list(model.rrdbSelection))}",
+                     "  rrdb: {features: \(model.rrdbFeatures), growth: \(model.rrdbGrowth), blocks: \(model.rrdbBlocks), selection: \(list(model.rrdbSelection))}"]
+        if let rrdbInit { lines.append("  rrdb_init: \(quoted(rrdbInit))") }
+        lines += [
                      "diffusion:", "  sigma: \(sigma.map { "\($0)" } ?? "auto")", "  parametrization: \(parametrization.rawValue)", "  gamma: \(gamma)",
                      "data:", "  train: \(quoted(data.train))"]
         if let l = data.trainLR { lines.append("  train_lr: \(quoted(l))") }

@@ -1,0 +1,72 @@
+// Pretraining the RRDB encoder as RRDBNet with an L1 loss (SPEC §3). Writes
+// `RUN/rrdb.safetensors` (the encoder's weights under `rrdb.`, ready for
+// `model.rrdb_init`) and resumable state in `RUN/checkpoint.h5`.
+import Checkpoints
+import Foundation
+import GradNN
+
+public final class RRDBPretrainer {
+    public let config: TrainingConfig
+    public let runDirectory: String
+    public let net: RRDBNet
+    let adam: Adam
+    let batches: TrainingBatches
+    let store: CheckpointStore
+    public private(set) var progress: TrainingProgress
+
+    public init(config: TrainingConfig, runDirectory: String) throws {
+        self.config = config
+        self.runDirectory = runDirectory
+        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        var rng = RandomGenerator(seed: config.seed)
+        net = RRDBNet(config: config.model, scale: config.data.scale, using: &rng)
+        let dataset = try SRDataset(hrFolder: config.data.train, lrFolder: config.data.trainLR, scale: config.data.scale)
+        batches = try TrainingBatches(dataset: dataset, batchSize: config.data.batch, cropSize: config.data.hrCrop,
+                                      seed: config.seed, augment: config.data.augment)
+        adam = Adam(groups: [ParameterGroup(name: "rrdbnet", parameters: net.parameters(), learningRate: config.optimizer.lr)])
+        store = CheckpointStore(directory: runDirectory)
+        progress = TrainingProgress()
+        if FileManager.default.fileExists(atPath: store.latestPath) {
+            let state = try store.loadLatest()
+            try net.load(state.model)
+            adam.state = state.optimizer
+            progress = state.progress
+        } else {
+            try config.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    public var encoderWeightsPath: String { (runDirectory as NSString).appendingPathComponent("rrdb.safetensors") }
+
+    /// Trains to `steps` (a total); reports (step, L1 loss). Saves at the end or when
+    /// `shouldStop` turns true.
+    public func train(until steps: Int, shouldStop: () -> Bool = { false }, report: (Int, Float) -> Void = { _, _ in }) throws {
+        let loader = BatchPrefetcher(batches, startEpoch: progress.epoch, step: progress.stepInEpoch)
+        defer { loader.stop() }
+        let params = net.parameters().map(\.parameter)
+        let schedule = WarmupStepSchedule(warmupSteps: config.optimizer.warmupSteps)
+        while progress.step < steps && !shouldStop() {
+            let batch = try loader.next()
+            adam.zeroGradients()
+            let loss = accumulateGradients(of: params) { l1Loss(net(batch.lr), batch.hr) }.item
+            guard loss.isFinite else { throw TrainingFailure(message: "RRDB pretraining: loss became \(loss) at step \(progress.step + 1)") }
+            clipGradientValues(params, limit: config.optimizer.clipValue)
+            adam.step(learningRateFactor: schedule.factor(step: progress.step, epoch: progress.epoch))
+            progress.step += 1
+            progress.stepInEpoch += 1
+            if progress.stepInEpoch == batches.batchesPerEpoch { progress.epoch += 1; progress.stepInEpoch = 0 }
+            report(progress.step, loss)
+            if progress.step % config.schedule.checkpointEvery == 0 { try save() }
+        }
+        try save()
+    }
+
+    func save() throws {
+        let state = TrainingState(model: net.stateDict(), ema: [:], optimizer: adam.state, progress: progress,
+                                  rngStates: [:], sampleLatent: nil, configYAML: config.yaml)
+        try store.save(state)
+        let encoder = net.encoder.parameters().map { (name: "rrdb." + $0.path, tensor: RawTensor($0.parameter.value)) }
+        try Safetensors.write(TensorArchive(tensors: encoder, metadata: ["source": "ecdp pretrain-rrdb", "step": "\(progress.step)"]),
+                              to: encoderWeightsPath)
+    }
+}
