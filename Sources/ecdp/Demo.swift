@@ -16,7 +16,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Pretrained weights used for the super-resolution.") var weights = "Checkpoints/pretrained/ecdp-small-demo.safetensors"
     @Option(help: "HR test image (it is downscaled ×4 with MATLAB bicubic to make the input).")
     var image = "Training/data/demo/test/chelsea.png"
-    @Option(help: "ODE solver for the super-resolution.") var solver = "rk4:10"
+    @Option(help: "Sampler for the super-resolution (see `ecdp upscale --help`).") var solver = "dpm3:20"
     @Option(help: "Temperature of the starting noise.") var temperature: Float = 0.8
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -46,12 +46,12 @@ struct Demo: ParsableCommand {
         let hrFull = try PNG.read(image)
         let hr = hrFull.slice(start: [0, 0, 0], size: [3, hrFull.shape[1] / scale * scale, hrFull.shape[2] / scale * scale])
         let lr = ColorSpace.quantized8(MatlabResize.resize(hr, scale: 1 / Double(scale)))
-        let (tableau, solverSteps) = try parseSolver(solver)
+        let sampler = try Sampler.parse(solver)
         var rng = RandomGenerator(seed: 0)
         let xT = Tensor.randomNormal([1, 3, hr.shape[1], hr.shape[2]], std: temperature, using: &rng)
         let started = Date()
         var bar = ProgressBar(total: 1, label: "sample")
-        let (sr, nfe) = ProbabilityFlowSampler.sample(model: model, lr: lr.reshaped([1] + lr.shape), xT: xT, steps: solverSteps, tableau: tableau)
+        let (sr, nfe) = try ProbabilityFlowSampler.sample(model: model, lr: lr.reshaped([1] + lr.shape), xT: xT, sampler: sampler, using: &rng)
         bar.update(1)
         let seconds = Date().timeIntervalSince(started)
         let srImage = sr.reshaped(Array(sr.shape.dropFirst()))

@@ -6,13 +6,17 @@ import Training
 struct Upscale: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Super-resolve PNG images (a file or a folder) with a trained ECDP model.",
-        discussion: "Solvers available now: euler:N, heun:N, rk4:N (probability-flow ODE, fixed steps). The adaptive rk45, DDIM, DPM-Solver, ancestral sampling and tiling come with issue #7.")
+        discussion: """
+        Solvers: rk45[:TOL] (probability-flow ODE, adaptive Dormand–Prince, atol = rtol = 1e-3 by default, as the paper),
+        euler:N, heun:N, rk4:N (fixed steps), ancestral (300 steps), ddim:N, dpm2:N, dpm3:N (DPM-Solver multistep).
+        Tiled inference for large images is not implemented yet (issue #7).
+        """)
 
     @Option(help: "Checkpoint: RUN/checkpoint.h5, an exported .safetensors, or a converted official checkpoint.") var checkpoint: String
     @Option(help: "Config name or YAML, when the checkpoint does not carry one.") var config: String?
     @Option(help: "LR PNG file or folder.") var input: String
     @Option(help: "Output PNG file or folder.") var output: String
-    @Option(help: "ODE solver and steps: euler:N, heun:N or rk4:N.") var solver = "rk4:20"
+    @Option(help: "Sampler: rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N, dpm3:N.") var solver = "rk45"
     @Option(help: "Random seed of the starting noise.") var seed: UInt64 = 0
     @Option(help: "Temperature τ of the starting noise x_T ~ N(0, τ²I).") var temperature: Float = 1
     @Flag(help: "One JSON object per image.") var json = false
@@ -20,7 +24,7 @@ struct Upscale: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        let (tableau, steps) = try parseSolver(solver)
+        let sampler = try Sampler.parse(solver)
         let fallback = try config.map { try TrainingConfig.resolve($0) }
         let (model, cfg) = try InferenceModel.load(checkpoint: checkpoint, config: fallback)
         var isDir: ObjCBool = false
@@ -39,7 +43,7 @@ struct Upscale: ParsableCommand {
             let (h, w) = (lr.shape[1] * cfg.data.scale, lr.shape[2] * cfg.data.scale)
             var rng = RandomGenerator(seed: seed)
             let xT = Tensor.randomNormal([1, 3, h, w], std: temperature, using: &rng)
-            let (sr, nfe) = ProbabilityFlowSampler.sample(model: model, lr: lr.reshaped([1] + lr.shape), xT: xT, steps: steps, tableau: tableau)
+            let (sr, nfe) = try ProbabilityFlowSampler.sample(model: model, lr: lr.reshaped([1] + lr.shape), xT: xT, sampler: sampler, using: &rng)
             try PNG.write(sr, to: dst)
             let seconds = Date().timeIntervalSince(started)
             if json {
@@ -54,11 +58,3 @@ struct Upscale: ParsableCommand {
     }
 }
 
-/// "rk4:20" → (RK4, 20 steps).
-func parseSolver(_ text: String) throws -> (ButcherTableau, Int) {
-    let parts = text.split(separator: ":")
-    guard parts.count == 2, let tableau = ButcherTableau.named(String(parts[0])), let steps = Int(parts[1]), steps >= 1 else {
-        throw ValidationError("--solver \(text): expected euler:N, heun:N or rk4:N")
-    }
-    return (tableau, steps)
-}

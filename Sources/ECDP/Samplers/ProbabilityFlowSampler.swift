@@ -1,8 +1,18 @@
-// Sampling by the probability-flow ODE (SPEC §6) with a fixed-step Runge–Kutta method:
-// x_T ~ N(0, τ²I) at t = 300, integrated to t = 0.1, then HR = μ + σ·x0, clipped.
-// (The adaptive Dormand–Prince solver, DDIM and DPM-Solver come with issue #7.)
+// Super-resolution with a trained model and any `Sampler`: x_T (already scaled by the
+// temperature) → x_0, then HR = μ + σ·x0, clipped to [0, 1] (SPEC §6).
 
 public enum ProbabilityFlowSampler {
+    /// Super-resolves `lr` `[N, 3, h, w]` from `xT` `[N, 3, H, W]` with `sampler`.
+    public static func sample(model: ECDPModel, lr: Tensor, xT: Tensor, sampler: Sampler,
+                              using rng: inout RandomGenerator) throws -> (image: Tensor, evaluations: Int) {
+        try withoutDerivatives {
+            let feats = model.rrdb(lr)
+            let (x0, nfe) = try sampler.run({ x, t in model.noiseEstimate(xt: x, time: t, lrFeatures: feats) },
+                                            sde: model.sde, xT: xT, using: &rng)
+            return (model.image(residual: x0, lr: lr), nfe)
+        }
+    }
+
     /// Super-resolves `lr` `[N, 3, h, w]` from the starting noise `xT` `[N, 3, H, W]`
     /// (already scaled by the temperature). Returns the image and the evaluations used.
     public static func sample(model: ECDPModel, lr: Tensor, xT: Tensor, steps: Int,

@@ -1,0 +1,84 @@
+// Every sampler behind one type, parsed from the CLI's `--solver` syntax. Samplers work
+// on a noise estimator ε(x, t) (t on the network's 0…300 scale) and the SDE, so they
+// are tested against analytic estimators as well as used with the network.
+import Foundation
+
+/// ε_hyb(x_t, t): the noise estimate at network time t.
+public typealias NoiseEstimator = (Tensor, Double) -> Tensor
+
+public enum Sampler: Sendable, Equatable, CustomStringConvertible {
+    /// Probability-flow ODE, adaptive Dormand–Prince 5(4).
+    case rk45(rtol: Double, atol: Double)
+    /// Probability-flow ODE, fixed steps with a Runge–Kutta tableau (euler, heun, rk4).
+    case fixed(method: String, steps: Int)
+    /// The 300-step ancestral (DDPM) sampler.
+    case ancestral
+    /// DDIM (η = 0) with N steps on the 300-step grid.
+    case ddim(steps: Int)
+    /// DPM-Solver multistep of order 2 or 3 with N steps (noise prediction, steps
+    /// uniform in log-SNR).
+    case dpmSolver(order: Int, steps: Int)
+
+    /// "rk45", "rk45:1e-5", "rk4:20", "heun:N", "euler:N", "ancestral", "ddim:N", "dpm2:N", "dpm3:N".
+    public static func parse(_ text: String) throws -> Sampler {
+        let parts = text.split(separator: ":").map(String.init)
+        func steps() throws -> Int {
+            guard parts.count == 2, let n = Int(parts[1]), n >= 1 else { throw SolverError("--solver \(text): expected \(parts[0]):N with N ≥ 1") }
+            return n
+        }
+        switch parts[0] {
+        case "rk45":
+            if parts.count == 1 { return .rk45(rtol: 1e-3, atol: 1e-3) }
+            guard parts.count == 2, let tol = Double(parts[1]), tol > 0 else { throw SolverError("--solver \(text): expected rk45 or rk45:TOL") }
+            return .rk45(rtol: tol, atol: tol)
+        case "euler", "heun", "rk4": return .fixed(method: parts[0], steps: try steps())
+        case "ancestral":
+            guard parts.count == 1 else { throw SolverError("--solver ancestral takes no step count (it is the 300-step sampler)") }
+            return .ancestral
+        case "ddim": return .ddim(steps: try steps())
+        case "dpm2": return .dpmSolver(order: 2, steps: try steps())
+        case "dpm3": return .dpmSolver(order: 3, steps: try steps())
+        default:
+            throw SolverError("--solver \(text): unknown solver; use rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N or dpm3:N")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .rk45(r, a): return "rk45(rtol \(r), atol \(a))"
+        case let .fixed(m, n): return "\(m):\(n)"
+        case .ancestral: return "ancestral"
+        case let .ddim(n): return "ddim:\(n)"
+        case let .dpmSolver(o, n): return "dpm\(o):\(n)"
+        }
+    }
+
+    /// Whether the output depends only on x_T (the boundary-condition search needs this).
+    public var isDeterministic: Bool { self != .ancestral }
+
+    /// Runs from x_T to x_0 (the normalized residual). Returns x_0 and the number of
+    /// noise-estimator evaluations.
+    public func run(_ eps: NoiseEstimator, sde: MVPSDE, xT: Tensor, using rng: inout RandomGenerator,
+                    endTime: Double = 0.1) throws -> (x0: Tensor, evaluations: Int) {
+        let flow: (Tensor, Double) -> Tensor = { x, t in
+            let abar = sde.alphaBar(t), beta = sde.beta(t)
+            let c1 = Float(-0.5 * beta / sde.horizon), c2 = Float(0.5 * beta / (1 - abar).squareRoot() / sde.horizon)
+            return x * c1 + eps(x, t) * c2
+        }
+        switch self {
+        case let .rk45(rtol, atol):
+            let r = try DormandPrince(rtol: rtol, atol: atol).integrate(flow, from: xT, t0: sde.horizon, t1: endTime)
+            return (r.y, r.evaluations)
+        case let .fixed(method, steps):
+            let r = FixedStepSolver.integrate(flow, from: xT, t0: sde.horizon, t1: endTime, steps: steps,
+                                              tableau: ButcherTableau.named(method)!)
+            return (r.x, r.evaluations)
+        case .ancestral:
+            return DiscreteSamplers.ancestral(eps, sde: sde, xT: xT, using: &rng)
+        case let .ddim(steps):
+            return DiscreteSamplers.ddim(eps, sde: sde, xT: xT, steps: steps)
+        case let .dpmSolver(order, steps):
+            return DiscreteSamplers.dpmSolver(eps, sde: sde, xT: xT, order: order, steps: steps, endTime: endTime)
+        }
+    }
+}
