@@ -17,11 +17,29 @@ public struct DormandPrince: Sendable {
     public var atol: Double
     /// Refuse to run away: more accepted + rejected steps than this is an error.
     public var maxSteps: Int
+    /// For a state that concatenates several quantities (the adjoint's augmented state),
+    /// their element counts: the error norm is then the maximum of the components' RMS
+    /// norms (torchdiffeq's `_mixed_norm` for tuple states). nil: one RMS over all.
+    public var components: [Int]?
 
-    public init(rtol: Double = 1e-3, atol: Double = 1e-3, maxSteps: Int = 10_000) {
+    public init(rtol: Double = 1e-3, atol: Double = 1e-3, maxSteps: Int = 10_000, components: [Int]? = nil) {
         self.rtol = rtol
         self.atol = atol
         self.maxSteps = maxSteps
+        self.components = components
+    }
+
+    /// The solver's norm of `values / scale` (see `components`).
+    func norm(_ values: [Float], _ scale: (Int) -> Double) -> Double {
+        guard let components else { return Self.rms(values, scale) }
+        var worst = 0.0, start = 0
+        for n in components {
+            var s = 0.0
+            for i in start..<(start + n) { let v = Double(values[i]) / scale(i); s += v * v }
+            worst = max(worst, (s / Double(max(n, 1))).squareRoot())
+            start += n
+        }
+        return worst
     }
 
     static let c: [Double] = [0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1]
@@ -78,7 +96,7 @@ public struct DormandPrince: Sendable {
                 if e != 0 { err = err + ks[i] * Float(step * e) }
             }
             let yOld = y.scalars, yNext = yNew.scalars
-            let ratio = Self.rms(err.scalars) { i in self.atol + self.rtol * max(abs(Double(yOld[i])), abs(Double(yNext[i]))) }
+            let ratio = norm(err.scalars) { i in self.atol + self.rtol * max(abs(Double(yOld[i])), abs(Double(yNext[i]))) }
             if ratio <= 1 {
                 accepted += 1
                 y = yNew
@@ -103,10 +121,10 @@ public struct DormandPrince: Sendable {
     func initialStep(_ g: (Tensor, Double) -> Tensor, y0: Tensor, f0: Tensor, s0: Double) -> Double {
         let y = y0.scalars, f = f0.scalars
         let scale = y.map { atol + rtol * abs(Double($0)) }
-        let d0 = Self.rms(y) { scale[$0] }, d1 = Self.rms(f) { scale[$0] }
+        let d0 = norm(y) { scale[$0] }, d1 = norm(f) { scale[$0] }
         let h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1
         let f1 = g(y0 + f0 * Float(h0), s0 + h0).scalars
-        let d2 = Self.rms(zip(f1, f).map { $0 - $1 }) { scale[$0] } / h0
+        let d2 = norm(zip(f1, f).map { $0 - $1 }) { scale[$0] } / h0
         let h1 = (d1 <= 1e-15 && d2 <= 1e-15) ? max(1e-6, h0 * 1e-3) : pow(0.01 / max(d1, d2), 1.0 / 5)
         return min(100 * h0, h1)
     }
