@@ -38,8 +38,9 @@ public final class Trainer {
     let log: RunLog
     private lazy var validation: [(name: String, hr: Tensor, lr: Tensor)] = (try? validationSet()) ?? []
 
-    /// Starts a new run in `runDirectory` (created; refused if it already holds a checkpoint).
-    public static func start(config: TrainingConfig, runDirectory: String) throws -> Trainer {
+    /// Starts a new run in `runDirectory` (created; refused if it already holds a
+    /// checkpoint), optionally from given weights (fine-tuning starts from a parent's EMA).
+    public static func start(config: TrainingConfig, runDirectory: String, initialWeights: [String: Tensor]? = nil) throws -> Trainer {
         let fm = FileManager.default
         if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
             throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
@@ -48,7 +49,7 @@ public final class Trainer {
         var resolved = config
         if resolved.sigma == nil { resolved.sigma = try Trainer.estimateSigma(config) }
         try resolved.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
-        return try Trainer(config: resolved, runDirectory: runDirectory, state: nil)
+        return try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights)
     }
 
     /// Continues the run in `runDirectory` from its latest checkpoint.
@@ -62,7 +63,7 @@ public final class Trainer {
         return try Trainer(config: config, runDirectory: runDirectory, state: state)
     }
 
-    init(config: TrainingConfig, runDirectory: String, state: TrainingState?) throws {
+    init(config: TrainingConfig, runDirectory: String, state: TrainingState?, initialWeights: [String: Tensor]? = nil) throws {
         self.config = config
         self.runDirectory = runDirectory
         guard let sigma = config.sigma else { throw TrainingFailure(message: "sigma is unresolved") }
@@ -89,6 +90,7 @@ public final class Trainer {
             try log.truncate(after: progress.step)
         } else {
             if let path = config.rrdbInit { try Trainer.loadPretrainedEncoder(path, into: model) }
+            if let initialWeights { try model.load(initialWeights) }
             ema = ExponentialMovingAverage(parameters: params, horizon: config.optimizer.emaHorizon)
             progress = TrainingProgress()
             var rng = RandomGenerator(seed: config.seed &+ 0x5EED)
@@ -152,7 +154,12 @@ public final class Trainer {
             let batch = try loader.next()
             precondition(batch.epoch == progress.epoch && batch.step == progress.stepInEpoch, "data loader out of step")
             adam.zeroGradients()
-            let loss = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) }.item
+            let loss: Float
+            if let finetune = config.finetune {
+                loss = try imageQualityGradients(batch, finetune)
+            } else {
+                loss = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) }.item
+            }
             guard loss.isFinite else {
                 throw TrainingFailure(message: "loss became \(loss) at step \(progress.step + 1) (epoch \(progress.epoch)); stopped without saving — the last good checkpoint is \(store.latestPath)")
             }
@@ -183,6 +190,58 @@ public final class Trainer {
             }
         }
         return .finished(step: progress.step)
+    }
+
+    /// The VGG19 feature network of the image-quality loss (loaded on first use).
+    private var featureNetwork: VGG19Features?
+
+    func vgg(_ finetune: TrainingConfig.Finetune) throws -> VGG19Features {
+        if let featureNetwork { return featureNetwork }
+        let net = VGG19Features(widthDivisor: finetune.vggWidthDivisor, seed: config.seed)
+        if let path = finetune.vggWeights {
+            let archive = try CheckpointFormat.read(path)
+            try net.loadPretrained(Dictionary(uniqueKeysWithValues: archive.tensors.map { ($0.name, $0.tensor.floatTensor()) }))
+        }
+        featureNetwork = net
+        return net
+    }
+
+    /// One fine-tuning gradient (SPEC §7): x_T ~ N(0, I), the probability-flow ODE
+    /// solved by adaptive Dormand–Prince, L_IQ = mean|VGG(μ + σ·x̂0) − VGG(HR)|, gradients by
+    /// the adjoint method (U-Net directly, the encoder through ∂L/∂features), weighted by
+    /// `iq_weight`; plus `score_matching_weight` × the training loss when that is > 0.
+    /// Adds into the parameters' gradients; returns the weighted L_IQ.
+    func imageQualityGradients(_ batch: SRBatch, _ ft: TrainingConfig.Finetune) throws -> Float {
+        let vgg = try vgg(ft)
+        let (h, w) = (batch.hr.shape[2], batch.hr.shape[3])
+        let feats = withoutDerivatives { model.rrdb(batch.lr) }
+        let mu = withoutDerivatives { model.mean(lr: batch.lr, height: h, width: w) }
+        let target = withoutDerivatives { vgg(batch.hr) }
+        let xT = Tensor.randomNormal(batch.hr.shape, using: &noise)
+        let unetParams = model.unet.parameters().map(\.parameter)
+        let sigma = model.sigma
+        var iq: Float = 0
+        let adjoint = try Adjoint.gradients(
+            of: { [model] y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) },
+            parameters: unetParams, extra: feats, y0: xT, t0: model.sde.horizon, t1: 0.1,
+            solver: DormandPrince(rtol: ft.rtol, atol: ft.atol),
+            lossGradient: { y1 in
+                let r = vjp(at: [y1], parameters: [], cotangent: nil) { ins in
+                    l1Loss(vgg(mu + ins[0] * sigma), target) * ft.iqWeight
+                }
+                iq = r.value.item
+                return r.inputGradients[0]
+            })
+        let rrdbParams = model.rrdb.parameters().map(\.parameter)
+        let encoder = vjp(at: [], parameters: rrdbParams, cotangent: adjoint.extra) { _ in model.rrdb(batch.lr) }
+        for (p, g) in zip(unetParams + rrdbParams, adjoint.parameters + encoder.parameterGradients) {
+            p.gradient = p.gradient.map { $0 + g } ?? g
+        }
+        if ft.scoreMatchingWeight > 0 {
+            let weight = ft.scoreMatchingWeight
+            accumulateGradients(of: model.parameters().map(\.parameter)) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) * weight }
+        }
+        return iq
     }
 
     func validationSet() throws -> [(name: String, hr: Tensor, lr: Tensor)] {

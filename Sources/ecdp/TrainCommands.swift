@@ -138,3 +138,31 @@ struct PretrainRRDB: ParsableCommand {
         print("encoder weights: \(pretrainer.encoderWeightsPath) (step \(pretrainer.progress.step))")
     }
 }
+
+struct Finetune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune a trained model with the image-quality loss through the adjoint method (SPEC §7).",
+        discussion: "Starts from the parent's EMA weights; resumable with `ecdp resume RUN` like training.")
+
+    @Option(name: .customLong("from"), help: "Parent checkpoint (RUN/checkpoint.h5 or an exported .safetensors).") var parent: String
+    @Option(help: "Fine-tuning config (e.g. small-finetune) — it must have a `finetune` section.") var config: String
+    @Option(name: .customLong("set"), help: "Override a config key (repeatable).") var overrides: [String] = []
+    @Option(name: .customLong("run"), help: "Run folder.") var runFolder: String
+    @Option(help: "Total steps to reach (default: schedule.steps).") var steps: Int?
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func run() throws {
+        threadOptions.apply()
+        let cfg = try TrainingConfig.resolve(config, overrides: overrides)
+        guard let ft = cfg.finetune else { throw ValidationError("\(config) has no `finetune` section; use e.g. --config small-finetune") }
+        if ft.vggWeights == nil {
+            print("note: finetune.vgg_weights is not set — the image-quality loss uses a RANDOMLY INITIALISED VGG19 (fine for testing the pipeline, not for real results)")
+        }
+        let (parentModel, parentConfig) = try InferenceModel.load(checkpoint: parent, config: cfg)
+        guard parentConfig.model == cfg.model else {
+            throw ValidationError("the parent's architecture (\(parentConfig.name)) differs from \(cfg.name)'s model section")
+        }
+        let trainer = try Trainer.start(config: cfg, runDirectory: runFolder, initialWeights: parentModel.stateDict())
+        try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
+    }
+}

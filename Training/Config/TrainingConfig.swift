@@ -38,8 +38,22 @@ public struct TrainingConfig: Sendable, Equatable {
         public var gridSteps: Int
     }
 
+    /// Image-quality fine-tuning (SPEC §7); nil for ordinary training configs.
+    public struct Finetune: Sendable, Equatable {
+        public var iqWeight: Float
+        public var scoreMatchingWeight: Float
+        public var rtol: Double
+        public var atol: Double
+        /// Converted torchvision VGG19 weights; nil uses a randomly initialised VGG19
+        /// (allowed for tests and the CPU demo, and labelled as such everywhere).
+        public var vggWeights: String?
+        /// VGG channel widths divided by this (1 = real VGG19; larger only for tests).
+        public var vggWidthDivisor: Int
+    }
+
     public var name: String
     public var seed: UInt64
+    public var finetune: Finetune?
     public var model: ModelConfig
     /// Pretrained encoder weights (`ecdp pretrain-rrdb` output) to start from, if any.
     public var rrdbInit: String?
@@ -65,6 +79,8 @@ public struct TrainingConfig: Sendable, Equatable {
         "schedule": ["steps": true, "log_every": true, "validate_every": true, "sample_every": true,
                      "checkpoint_every": true, "keep_every": true],
         "sampling": ["validation_crop": true, "grid_images": true, "grid_steps": true],
+        "finetune": ["iq_weight": true, "score_matching_weight": true, "rtol": true, "atol": true,
+                     "vgg_weights": true, "vgg_width_divisor": true],
     ] }
 
     /// Loads `path`, applies `overrides` ("a.b=value", YAML values), validates.
@@ -153,6 +169,15 @@ public struct TrainingConfig: Sendable, Equatable {
                             checkpointEvery: try r.int("schedule.checkpoint_every", min: 1), keepEvery: try r.int("schedule.keep_every", min: 0))
         sampling = Sampling(validationCrop: try r.int("sampling.validation_crop", min: 1), gridImages: try r.int("sampling.grid_images", min: 1),
                             gridSteps: try r.int("sampling.grid_steps", min: 1))
+        if (root["finetune"] as? [String: Any]) != nil {
+            finetune = Finetune(iqWeight: Float(try r.double("finetune.iq_weight", above: -1e-30)),
+                                scoreMatchingWeight: Float(try r.double("finetune.score_matching_weight", above: -1e-30)),
+                                rtol: try r.double("finetune.rtol", above: 0), atol: try r.double("finetune.atol", above: 0),
+                                vggWeights: r.optionalString("finetune.vgg_weights"),
+                                vggWidthDivisor: try r.int("finetune.vgg_width_divisor", min: 1))
+        } else {
+            finetune = nil
+        }
         guard sampling.validationCrop % data.scale == 0 else {
             throw ConfigError("\(source): sampling.validation_crop \(sampling.validationCrop) is not a multiple of data.scale \(data.scale)")
         }
@@ -179,6 +204,11 @@ public struct TrainingConfig: Sendable, Equatable {
                   "schedule:", "  steps: \(schedule.steps)", "  log_every: \(schedule.logEvery)", "  validate_every: \(schedule.validateEvery)",
                   "  sample_every: \(schedule.sampleEvery)", "  checkpoint_every: \(schedule.checkpointEvery)", "  keep_every: \(schedule.keepEvery)",
                   "sampling:", "  validation_crop: \(sampling.validationCrop)", "  grid_images: \(sampling.gridImages)", "  grid_steps: \(sampling.gridSteps)"]
+        if let f = finetune {
+            lines += ["finetune:", "  iq_weight: \(f.iqWeight)", "  score_matching_weight: \(f.scoreMatchingWeight)",
+                      "  rtol: \(f.rtol)", "  atol: \(f.atol)", "  vgg_width_divisor: \(f.vggWidthDivisor)"]
+            if let v = f.vggWeights { lines.append("  vgg_weights: \(quoted(v))") }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }
