@@ -9,8 +9,69 @@ import Training
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed (median of repeated runs).",
-        subcommands: [Kernels.self, TrainStep.self]
+        subcommands: [Kernels.self, TrainStep.self, AdjointMemory.self]
     )
+
+    struct AdjointMemory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "adjoint",
+            abstract: "One fine-tuning gradient by the adjoint method and by direct back-propagation, at several tolerances: NFE, peak memory, time.")
+
+        @Option(help: "Config name or YAML path (model and hr_crop; finetune.vgg_width_divisor if present).") var config = "tiny"
+        @Option(parsing: .upToNextOption, help: "Tolerances (rtol = atol).") var tolerances: [Double] = [1e-2, 1e-3]
+        @OptionGroup var threadOptions: ThreadOptions
+        @Flag(help: "One JSON object per run.") var json = false
+
+        func run() throws {
+            threadOptions.apply()
+            let cfg = try TrainingConfig.resolve(config)
+            let model = ECDPModel(config: cfg.model, sigma: cfg.sigma ?? 0.2, seed: 0)
+            var rng = RandomGenerator(seed: 0)
+            for (_, p) in model.parameters() { p.value = p.value + Tensor.randomNormal(p.shape, std: 0.01, using: &rng) }
+            let side = cfg.data.hrCrop, s = cfg.data.scale
+            let hr = Tensor.randomUniform([1, 3, side, side], using: &rng)
+            let lr = Tensor.randomUniform([1, 3, side / s, side / s], using: &rng)
+            let xT = Tensor.randomNormal([1, 3, side, side], using: &rng)
+            let vgg = VGG19Features(widthDivisor: cfg.finetune?.vggWidthDivisor ?? 1)
+            let feats = withoutDerivatives { model.rrdb(lr) }
+            let mu = withoutDerivatives { model.mean(lr: lr, height: side, width: side) }
+            let target = withoutDerivatives { vgg(hr) }
+            let params = model.unet.parameters().map(\.parameter)
+            let f: (Tensor, Double, Tensor) -> Tensor = { y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) }
+            let loss: (Tensor) -> Tensor = { y in l1Loss(vgg(mu + y * model.sigma), target) * 0.5 }
+            for method in ["adjoint", "direct"] {
+                for tol in tolerances {
+                    Allocator.releaseFreeMemory()
+                    let before = Allocator.residentMemory().current
+                    Allocator.resetPeakMemory()
+                    let solver = DormandPrince(rtol: tol, atol: tol)
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    var nfe = 0
+                    if method == "adjoint" {
+                        let r = try Adjoint.gradients(of: f, parameters: params, extra: feats, y0: xT, t0: 300, t1: 0.1, solver: solver) { y in
+                            vjp(at: [y], parameters: [], cotangent: nil) { loss($0[0]) }.inputGradients[0]
+                        }
+                        nfe = r.forwardEvaluations + r.backwardEvaluations
+                    } else {
+                        var count = 0
+                        _ = vjp(at: [xT, feats], parameters: params, cotangent: nil) { ins in
+                            let r = try! solver.integrate({ y, t in f(y, t, ins[1]) }, from: ins[0], t0: 300, t1: 0.1)
+                            count = r.evaluations
+                            return loss(r.y)
+                        }
+                        nfe = count
+                    }
+                    let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+                    let peak = Allocator.residentMemory().peak
+                    let results: [(String, Any)] = [("method", method), ("rtol", tol), ("nfe", nfe),
+                                                    ("peak_rss_mb", rounded(peak, 1)), ("peak_over_start_mb", rounded(peak - before, 1)),
+                                                    ("ms", rounded(ms, 1)), ("config", cfg.name), ("size", side),
+                                                    ("vgg", cfg.finetune?.vggWeights == nil ? "random" : "pretrained")]
+                    printResults(results, json: json)
+                }
+            }
+        }
+    }
 
     struct TrainStep: ParsableCommand {
         static let configuration = CommandConfiguration(
