@@ -37,7 +37,7 @@ public enum Elementwise {
     static func applyRange(_ f: UnaryFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         switch f {
         case .negate: FastMath.map(x, y, n) { -$0 }
-        case .exp: FastMath.map(x, y, n) { FastMath.exp($0) }
+        case .exp: for i in 0..<n { y[i] = FastMath.exp(x[i]) }
         case .log: for i in 0..<n { y[i] = Foundation.log(x[i]) }
         case .sin: for i in 0..<n { y[i] = Foundation.sin(x[i]) }
         case .cos: for i in 0..<n { y[i] = Foundation.cos(x[i]) }
@@ -149,14 +149,7 @@ public enum Elementwise {
         Parallel.forEach(chunks: chunks, work: count) { c in
             let lo = c * rowsPerChunk, hi = min(outer, lo + rowsPerChunk)
             for row in lo..<hi {
-                // Offsets of this row in a and b from its multi-index over the outer dims.
-                var rem = row, oa = 0, ob = 0
-                var d = dims.count - 2
-                while d >= 0 {
-                    let i = rem % dims[d]; rem /= dims[d]
-                    oa += i * sa[d]; ob += i * sb[d]
-                    d -= 1
-                }
+                let (oa, ob) = rowOffsets(row, dims, sa, sb)
                 binaryRow(f, a + oa, ia, b + ob, ib, out + row * inner, inner)
             }
         }
@@ -190,6 +183,20 @@ public enum Elementwise {
             let v = op(FloatVector(repeating: a[0]), FloatVector(repeating: b[0]))[0]
             out.update(repeating: v, count: n)
         }
+    }
+
+    /// The offsets in two strided operands of row `row` (a multi-index over every axis
+    /// but the innermost) of a collapsed iteration space.
+    @inline(__always)
+    static func rowOffsets(_ row: Int, _ dims: [Int], _ s1: [Int], _ s2: [Int]) -> (Int, Int) {
+        var rem = row, o1 = 0, o2 = 0
+        var d = dims.count - 2
+        while d >= 0 {
+            let i = rem % dims[d]; rem /= dims[d]
+            o1 += i * s1[d]; o2 += i * s2[d]
+            d -= 1
+        }
+        return (o1, o2)
     }
 
     /// Merges adjacent axes that are contiguous in every operand, so the innermost loop

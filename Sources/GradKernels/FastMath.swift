@@ -1,39 +1,14 @@
-// Vectorized exp for the activation kernels. Range reduction e^x = 2^n · e^r with
-// n = round(x·log2 e), r = x − n·ln 2 (ln 2 split in two for accuracy), then a degree-6
-// polynomial for e^r on [−ln2/2, ln2/2] (Cephes expf coefficients): relative error
-// about 2e-7, i.e. within 2 ulp of libm's expf.
+// A vectorizable exp for the activation kernels, and SIMD map helpers. Range reduction
+// e^x = 2^n · e^r with n = round(x·log2 e) (by the 1.5·2²³ trick: no rounding instruction
+// on baseline x86-64), r = x − n·ln 2 (ln 2 split in two for accuracy), then a degree-6
+// polynomial for e^r on [−ln2/2, ln2/2] (Cephes expf coefficients): relative error about
+// 2e-7, within 2 ulp of libm's expf.
 
 public typealias FloatVector = SIMD8<Float>
 
 public enum FastMath {
-    @inline(__always)
-    public static func exp(_ x: FloatVector) -> FloatVector {
-        // Clamp with masks: the generic pointwiseMin/Max are not inlined.
-        var x = x
-        x.replace(with: 88.3, where: x .> 88.3)
-        x.replace(with: -87.3, where: x .< -87.3)
-        // Round-to-nearest by the 1.5·2²³ trick: after the add, the low mantissa bits of
-        // t hold n, so no rounding instruction (absent on baseline x86-64) is needed.
-        let magic = FloatVector(repeating: 12_582_912)
-        let t = x * 1.442_695_04 + magic
-        let n = t - magic
-        var r = x - n * 0.693_359_375
-        r = r - n * -2.121_944_4e-4
-        var p = FloatVector(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 0.166_666_655
-        p = p * r + 0.5
-        p = p * r * r + r + 1
-        // 2^n: n sits in t's low mantissa bits; shift it into the exponent field.
-        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        let scale = unsafeBitCast((ni &+ 127) &<< 23, to: FloatVector.self)
-        return p * scale
-    }
-
-    /// Scalar form of the same exp, written so LLVM's loop vectorizer can widen loops
-    /// that call it (no conversions that trap, no calls).
+    /// e^x, written so LLVM's loop vectorizer widens loops that call it (no calls, no
+    /// trapping conversions; the clamp keeps 2^n representable).
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
         let xc = x < -87.3 ? -87.3 : (x > 88.3 ? 88.3 : x)

@@ -54,13 +54,7 @@ public enum Reduce {
         let inner = dims.last!, reducedInner = so.last! == 0
         let outer = count / inner
         for row in 0..<outer {
-            var rem = row, oi = 0, oo = 0
-            var d = dims.count - 2
-            while d >= 0 {
-                let i = rem % dims[d]; rem /= dims[d]
-                oi += i * si[d]; oo += i * so[d]
-                d -= 1
-            }
+            let (oi, oo) = Elementwise.rowOffsets(row, dims, si, so)
             let px = x + oi, po = out + oo
             if reducedInner {
                 po[0] += sum(px, count: inner)
