@@ -1,6 +1,7 @@
 // `ecdp upscale`: super-resolve images with a trained model.
 import ArgumentParser
 import Foundation
+import Checkpoints
 import Training
 
 struct Upscale: ParsableCommand {
@@ -9,7 +10,9 @@ struct Upscale: ParsableCommand {
         discussion: """
         Solvers: rk45[:TOL] (probability-flow ODE, adaptive Dormand–Prince, atol = rtol = 1e-3 by default, as the paper),
         euler:N, heun:N, rk4:N (fixed steps), ancestral (300 steps), ddim:N, dpm2:N, dpm3:N (DPM-Solver multistep).
-        Tiled inference for large images is not implemented yet (issue #7).
+        --tile N (LR pixels) splits large inputs into overlapping tiles sampled from one global noise field
+        and blended across the overlap. --x-T FILE gives the starting noise (a safetensors file with one
+        tensor [1, 3, H, W] or [3, H, W] at the output size); --temperature does not scale it.
         """)
 
     @Option(help: "Checkpoint: RUN/checkpoint.h5, an exported .safetensors, or a converted official checkpoint.") var checkpoint: String
@@ -19,8 +22,29 @@ struct Upscale: ParsableCommand {
     @Option(help: "Sampler: rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N, dpm3:N.") var solver = "rk45"
     @Option(help: "Random seed of the starting noise.") var seed: UInt64 = 0
     @Option(help: "Temperature τ of the starting noise x_T ~ N(0, τ²I).") var temperature: Float = 1
+    @Option(help: "Tile size in LR pixels (default: the whole image at once).") var tile: Int?
+    @Option(help: "Tile overlap in LR pixels.") var overlap = 8
+    @Option(name: .customLong("x-T"), help: "Starting noise x_T (safetensors, one tensor at the output size).") var xTFile: String?
     @Flag(help: "One JSON object per image.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        if let tile, tile < 4 { throw ValidationError("--tile must be at least 4 LR pixels") }
+        if overlap < 0 { throw ValidationError("--overlap must be ≥ 0") }
+    }
+
+    /// x_T from a safetensors file: exactly one tensor, [1, 3, H, W] or [3, H, W].
+    func loadStartingNoise(_ path: String, height: Int, width: Int) throws -> Tensor {
+        let archive = try Safetensors.read(path)
+        guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
+            throw ValidationError("\(path): expected exactly one tensor (x_T), found \(archive.tensors.count)")
+        }
+        let x = t.floatTensor()
+        guard x.shape == [1, 3, height, width] || x.shape == [3, height, width] else {
+            throw ValidationError("\(path): x_T has shape \(x.shape), but this image needs [1, 3, \(height), \(width)]")
+        }
+        return x.reshaped([1, 3, height, width])
+    }
 
     func run() throws {
         threadOptions.apply()
@@ -42,8 +66,13 @@ struct Upscale: ParsableCommand {
             let lr = try PNG.read(src)
             let (h, w) = (lr.shape[1] * cfg.data.scale, lr.shape[2] * cfg.data.scale)
             var rng = RandomGenerator(seed: seed)
-            let xT = Tensor.randomNormal([1, 3, h, w], std: temperature, using: &rng)
-            let (sr, nfe) = try ProbabilityFlowSampler.sample(model: model, lr: lr.reshaped([1] + lr.shape), xT: xT, sampler: sampler, using: &rng)
+            let xT = try xTFile.map { try loadStartingNoise($0, height: h, width: w) }
+                ?? Tensor.randomNormal([1, 3, h, w], std: temperature, using: &rng)
+            let batch = lr.reshaped([1] + lr.shape)
+            let (sr, nfe) = try tile.map {
+                try TiledSampler.sample(model: model, lr: batch, xT: xT, sampler: sampler, tile: $0, overlap: min(overlap, $0 - 1),
+                                        scale: cfg.data.scale, using: &rng)
+            } ?? ProbabilityFlowSampler.sample(model: model, lr: batch, xT: xT, sampler: sampler, using: &rng)
             try PNG.write(sr, to: dst)
             let seconds = Date().timeIntervalSince(started)
             if json {
