@@ -45,6 +45,26 @@ public struct RawTensor: Sendable, Equatable {
 
     public var count: Int { shape.reduce(1, *) }
 
+    /// The values re-encoded as a floating-point `dtype` (float32, float16 or bfloat16,
+    /// round-to-nearest-even); integer tensors are returned unchanged.
+    public func converted(to target: DType) -> RawTensor {
+        guard dtype.isFloatingPoint, target != dtype else { return self }
+        let values = floatTensor().scalars
+        var out = [UInt8]()
+        out.reserveCapacity(values.count * target.byteSize)
+        for v in values {
+            switch target {
+            case .float16: withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { out += $0 }
+            case .bfloat16:
+                let bits = v.bitPattern
+                let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)  // round to nearest even
+                withUnsafeBytes(of: UInt16(truncatingIfNeeded: (v.isNaN ? bits : rounded) >> 16).littleEndian) { out += $0 }
+            default: withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 }
+            }
+        }
+        return RawTensor(dtype: target == .float16 || target == .bfloat16 ? target : .float32, shape: shape, bytes: out)
+    }
+
     /// The values widened (or narrowed, for float64 and integers) to fp32.
     public func floatTensor() -> Tensor {
         Tensor(shape: shape) { out in

@@ -53,8 +53,12 @@ struct Convert: ParsableCommand {
     @Argument(help: "Output file (.safetensors or .h5).") var output: String
     @Option(help: "Rename tensors to this project's names with a key map.") var map: String?
     @Flag(help: "Apply the map in reverse (ours → theirs).") var reverse = false
+    @Option(help: "Re-encode floating-point tensors as F32, F16 or BF16 (default: keep).") var dtype: String?
 
     func validate() throws {
+        if let dtype, !["F32", "F16", "BF16"].contains(dtype.uppercased()) {
+            throw ValidationError("--dtype \(dtype): choose F32, F16 or BF16")
+        }
         if let map, KeyMap.named(map) == nil {
             throw ValidationError("unknown map '\(map)'; choose one of: \(KeyMap.all.map(\.name).joined(separator: ", "))")
         }
@@ -65,6 +69,9 @@ struct Convert: ParsableCommand {
         let before = archive.tensors.count
         if let name = map { archive = KeyMap.named(name)!.apply(archive, towardOurs: !reverse) }
         guard !archive.tensors.isEmpty else { throw ValidationError("\(input): no tensors left to write (wrong --map?)") }
+        if let name = dtype?.uppercased(), let target = DType(rawValue: name) {
+            archive.tensors = archive.tensors.map { ($0.name, $0.tensor.converted(to: target)) }
+        }
         try CheckpointFormat.write(archive, to: output)
         let dropped = before - archive.tensors.count
         print("wrote \(archive.tensors.count) tensors\(dropped > 0 ? " (\(dropped) dropped by the map)" : "") and \(archive.metadata.count) metadata entries to \(output)")

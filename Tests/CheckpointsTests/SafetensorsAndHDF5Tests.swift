@@ -38,6 +38,15 @@ struct SafetensorsAndHDF5Tests {
         #expect(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } % 8 == 0)
     }
 
+    @Test func dtypeConversionRoundsToNearest() {
+        let t = RawTensor(Tensor([1, -2.5, 0.1, 65504, 1e-3], shape: [5]))
+        let h = t.converted(to: .float16), b = t.converted(to: .bfloat16)
+        #expect(h.dtype == .float16 && h.bytes.count == 10 && b.dtype == .bfloat16)
+        #expect(h.floatTensor().scalars == [1, -2.5, Float(Float16(0.1)), 65504, Float(Float16(1e-3))])
+        #expect(zip(b.floatTensor().scalars, t.floatTensor().scalars).allSatisfy { abs($0 - $1) <= abs($1) / 128 })
+        #expect(h.converted(to: .float32).floatTensor().scalars == h.floatTensor().scalars)
+    }
+
     @Test func malformedSafetensorsAreRejected() throws {
         let dir = try FixturePaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
