@@ -8,7 +8,7 @@ struct ECDPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
-        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Demo.self, Bench.self, Metrics.self, Inspect.self, Convert.self]
+        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Inspect.self, Convert.self]
     )
 
     static func main() {

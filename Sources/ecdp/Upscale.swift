@@ -25,6 +25,7 @@ struct Upscale: ParsableCommand {
     @Option(help: "Tile size in LR pixels (default: the whole image at once).") var tile: Int?
     @Option(help: "Tile overlap in LR pixels.") var overlap = 8
     @Option(name: .customLong("x-T"), help: "Starting noise x_T (safetensors, one tensor at the output size).") var xTFile: String?
+    @Flag(help: "Write the model's bicubic mean μ (PyTorch-semantics bicubic) instead of sampling: the baseline.") var bicubic = false
     @Flag(help: "One JSON object per image.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -56,7 +57,12 @@ struct Upscale: ParsableCommand {
         let jobs: [(String, String)]
         if isDir.boolValue {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-            jobs = try ImageFolder.list(input).map { ($0, (output as NSString).appendingPathComponent(($0 as NSString).lastPathComponent)) }
+            // DIV2K-style LR names (0801x4.png) give SR outputs named like their HR (0801.png).
+            jobs = try ImageFolder.list(input).map { path in
+                var name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+                if name.hasSuffix("x\(cfg.data.scale)") { name.removeLast("x\(cfg.data.scale)".count) }
+                return (path, (output as NSString).appendingPathComponent(name + ".png"))
+            }
         } else {
             jobs = [(input, output)]
         }
@@ -69,7 +75,7 @@ struct Upscale: ParsableCommand {
             let xT = try xTFile.map { try loadStartingNoise($0, height: h, width: w) }
                 ?? Tensor.randomNormal([1, 3, h, w], std: temperature, using: &rng)
             let batch = lr.reshaped([1] + lr.shape)
-            let (sr, nfe) = try tile.map {
+            let (sr, nfe) = bicubic ? (model.mean(lr: batch, height: h, width: w).clamped(to: 0, 1), 0) : try tile.map {
                 try TiledSampler.sample(model: model, lr: batch, xT: xT, sampler: sampler, tile: $0, overlap: min(overlap, $0 - 1),
                                         scale: cfg.data.scale, using: &rng)
             } ?? ProbabilityFlowSampler.sample(model: model, lr: batch, xT: xT, sampler: sampler, using: &rng)

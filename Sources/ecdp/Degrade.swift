@@ -1,0 +1,31 @@
+// `ecdp degrade`: make LR images from HR images with MATLAB-compatible bicubic (the SR
+// papers' degradation), saved as 8-bit PNG with DIV2K naming (`<stem>x<scale>.png`).
+import ArgumentParser
+import Foundation
+import Training
+
+struct Degrade: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Downscale HR PNGs with MATLAB bicubic (antialiased) into LR PNGs named <stem>x<scale>.png.")
+
+    @Option(help: "HR PNG file or folder.") var input: String
+    @Option(help: "Output folder.") var output: String
+    @Option(help: "Downscaling factor.") var scale = 4
+
+    func run() throws {
+        guard scale >= 1 else { throw ValidationError("--scale must be ≥ 1") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw ValidationError("\(input): no such file or folder") }
+        let files = isDir.boolValue ? try ImageFolder.list(input) : [input]
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        for file in files {
+            let hr = try PNG.read(file)
+            let h = hr.shape[1] / scale * scale, w = hr.shape[2] / scale * scale
+            let lr = MatlabResize.resize(hr.slice(start: [0, 0, 0], size: [3, h, w]), scale: 1 / Double(scale))
+            let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            let path = (output as NSString).appendingPathComponent("\(stem)x\(scale).png")
+            try PNG.write(lr, to: path)
+            print("\(file) → \(path) (\(w / scale)×\(h / scale))")
+        }
+    }
+}
