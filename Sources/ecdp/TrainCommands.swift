@@ -48,7 +48,7 @@ func runTraining(_ trainer: Trainer, steps: Int) throws {
         switch event {
         case let .step(step, epoch, loss, lr):
             lastLoss = loss
-            bar.update(step, fields: [("loss", String(format: "%.2f", loss)), ("lr", String(format: "%.2e", lr)), ("epoch", "\(epoch)")])
+            bar.update(step, fields: [("loss", String(format: "%.4g", loss)), ("lr", String(format: "%.2e", lr)), ("epoch", "\(epoch)")])
         case let .validation(step, loss):
             bar.note("step \(step): validation loss \(String(format: "%.3f", loss)) (EMA weights)")
         case let .sampleGrid(_, path):
@@ -59,7 +59,7 @@ func runTraining(_ trainer: Trainer, steps: Int) throws {
     }
     switch outcome {
     case .finished(let step):
-        print("finished at step \(step) (last loss \(String(format: "%.3f", lastLoss))); checkpoint \(trainer.runDirectory)/checkpoint.h5")
+        print("finished at step \(step) (last loss \(String(format: "%.4g", lastLoss))); checkpoint \(trainer.runDirectory)/checkpoint.h5")
     case .interrupted(let step):
         print("stopped at step \(step); checkpoint saved. Continue with: ecdp resume \(trainer.runDirectory) --steps \(steps)")
     }
