@@ -48,8 +48,10 @@ public final class Adam {
                 precondition(g.shape == p.shape, "gradient shape \(g.shape) for parameter \(path) \(p.shape)")
                 let t = (state.steps[path] ?? 0) + 1
                 state.steps[path] = t
-                var m = state.firstMoments[path] ?? [Float](repeating: 0, count: g.count)
-                var v = state.secondMoments[path] ?? [Float](repeating: 0, count: g.count)
+                // Taken out of the state while updated, so they are uniquely owned and
+                // mutated in place (a copy of two parameter-sized arrays per step otherwise).
+                var m = state.firstMoments.removeValue(forKey: path) ?? [Float](repeating: 0, count: g.count)
+                var v = state.secondMoments.removeValue(forKey: path) ?? [Float](repeating: 0, count: g.count)
                 let bc1 = 1 - Foundation.pow(Double(beta1), Double(t))
                 let bc2 = 1 - Foundation.pow(Double(beta2), Double(t))
                 let stepSize = Float(lr / bc1), bc2Sqrt = Float(bc2.squareRoot())
