@@ -36,7 +36,9 @@ public final class Trainer {
     let batches: TrainingBatches
     let store: CheckpointStore
     let log: RunLog
-    private lazy var validation: [(name: String, hr: Tensor, lr: Tensor)] = (try? validationSet()) ?? []
+    /// The validation crops, decoded on first use; a missing or unreadable validation
+    /// folder is an error at that point, not a silently skipped validation.
+    private var validationCache: [(name: String, hr: Tensor, lr: Tensor)]?
 
     /// Starts a new run in `runDirectory` (created; refused if it already holds a
     /// checkpoint), optionally from given weights (fine-tuning starts from a parent's EMA).
@@ -245,14 +247,17 @@ public final class Trainer {
     }
 
     func validationSet() throws -> [(name: String, hr: Tensor, lr: Tensor)] {
+        if let validationCache { return validationCache }
         let data = try SRDataset(hrFolder: config.data.validation, lrFolder: config.data.validationLR, scale: config.data.scale)
-        return try data.validationPairs(cropSize: config.sampling.validationCrop)
+        let pairs = try data.validationPairs(cropSize: config.sampling.validationCrop)
+        validationCache = pairs
+        return pairs
     }
 
     /// Mean loss of the EMA model over the validation crops with a fixed noise seed, so
     /// successive values are comparable.
     public func validationLoss() throws -> Double {
-        guard !validation.isEmpty else { return .nan }
+        let validation = try validationSet()
         let emaModel = try emaCopy()
         var rng = RandomGenerator(seed: config.seed &+ 0xBA1)
         return withoutDerivatives {
@@ -273,7 +278,7 @@ public final class Trainer {
     /// `grid_steps` steps), and the HR crop.
     public func writeSampleGrid() throws -> String {
         let emaModel = try emaCopy()
-        let rows = Array(validation.prefix(config.sampling.gridImages))
+        let rows = Array(try validationSet().prefix(config.sampling.gridImages))
         var rowImages: [Tensor] = []
         for (i, pair) in rows.enumerated() {
             let latent = sampleLatent.slice(start: [i, 0, 0, 0], size: [1] + Array(sampleLatent.shape.dropFirst()))

@@ -38,12 +38,8 @@ struct ThreadOptions: ParsableArguments {
 
     func apply() {
         Allocator.configureForTraining()
-        let n = threads ?? ProcessInfoCores.count
+        let n = threads ?? Parallel.maxThreads  // defaults to all cores
         BLAS.setThreadCount(n)
         Parallel.setMaxThreads(n)
     }
-}
-
-enum ProcessInfoCores {
-    static var count: Int { max(1, Parallel.maxThreads) }
 }

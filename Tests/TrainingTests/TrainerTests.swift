@@ -101,6 +101,14 @@ struct TrainerTests {
         #expect(lines.count == 3)  // two step records, one validation record
     }
 
+    @Test func missingValidationFolderIsAnError() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Trainer.start(config: try tinyConfig(["data.validation=/nonexistent-validation", "schedule.validate_every=1"]),
+                                  runDirectory: dir.appendingPathComponent("v").path)
+        #expect(throws: DataError("/nonexistent-validation: no such folder")) { try t.train(until: 1) }
+    }
+
     @Test func configTyposAndBadValuesAreNamed() throws {
         let path = FixturePaths.path("Training/configs/tiny.yaml")
         #expect { try TrainingConfig.load(path, overrides: ["optimizer.lerning_rate=1"]) } throws: {
