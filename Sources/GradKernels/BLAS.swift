@@ -19,6 +19,7 @@ public enum BLAS {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        _ = singleThreaded
         if k == 0 {
             // BLAS leaves C untouched for k = 0 only when beta = 1; make the contract explicit.
             if beta == 0 { c.update(repeating: 0, count: (m - 1) * ldc + n) }
@@ -51,11 +52,54 @@ public enum BLAS {
         cblas_saxpy(blasint(count), alpha, x, 1, y, 1)
     }
 
-    /// The number of threads OpenBLAS uses. Only the command-line tool should set it.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// OpenBLAS runs on one thread; the engine parallelizes around its calls (bands of a
+    /// convolution, blocks of a product, see `parallelSgemm`). Its own pool, when it had
+    /// two threads, kept a thread spinning in sched_yield between calls, taking the core
+    /// from the engine's loops: 10–20 % of a training step's CPU time in a profile.
+    @usableFromInline
+    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
-    /// Sets OpenBLAS's thread count (process-wide: call it once, from the CLI).
-    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// `sgemm` split into independent blocks of C rows or columns run on the engine's
+    /// threads. The blocks depend only on the shape, and each is one single-threaded
+    /// `sgemm` over the full k, so the bits do not depend on the thread count.
+    public static func parallelSgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let flops = 2 * m * n * k
+        let blocks = min(8, flops >> 22, max(m, n) / 16)
+        guard blocks > 1 else {
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                  b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let splitRows = m >= n
+        Parallel.forEach(chunks: blocks, work: flops) { i in
+            let total = splitRows ? m : n
+            let lo = total * i / blocks, hi = total * (i + 1) / blocks
+            if splitRows {
+                // Rows lo..<hi of op(A): row offset of A, or column offset of a stored Aᵀ.
+                sgemm(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                      a: a + (transA ? lo : lo * lda), lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + lo * ldc, ldc: ldc)
+            } else {
+                sgemm(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b + (transB ? lo * ldb : lo), ldb: ldb,
+                      beta: beta, c: c + lo, ldc: ldc)
+            }
+        }
+    }
+
+    /// The number of threads OpenBLAS uses (1: see `singleThreaded`).
+    public static var threadCount: Int {
+        _ = singleThreaded
+        return Int(openblas_get_num_threads())
+    }
 
     /// Build configuration reported by OpenBLAS (core type and threading), for benchmarks.
     public static var configuration: String { String(cString: openblas_get_config()) }
@@ -63,15 +107,24 @@ public enum BLAS {
     /// The kernel set OpenBLAS chose at load time (e.g. "Haswell", "Zen", "Cooperlake").
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
-    /// A better `OPENBLAS_CORETYPE` than OpenBLAS's own detection for this CPU, if any.
+    /// A better `OPENBLAS_CORETYPE` than OpenBLAS's own choice (`current`) on this CPU, if any.
     ///
-    /// OpenBLAS 0.3.21 (Debian 12) takes AMD Zen 4 (AVX-512 with BF16) for Cooperlake
-    /// and runs its AVX-512 kernels, which Zen 4 executes as two 256-bit halves. Its Zen
-    /// kernels (AVX2) were faster on every convolution-shaped sgemm we measured there:
-    /// 64×16384×576 6.4 ms vs 8.4 ms, 64×576×16384 8.4 vs 10.3 (2 threads, min of 40).
-    /// OpenBLAS reads the variable only when it loads, so the CLI re-executes itself
-    /// with it set (see `ecdp`'s startup); an explicit user setting always wins.
-    public static func recommendedCoreType(cpuInfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
+    /// Two failures of OpenBLAS 0.3.21's (Debian 12) detection, both measured:
+    /// - CPUs newer than its tables fall back to generic kernels: an Intel Xeon of model
+    ///   207 (AVX-512, BF16) got `Prescott` (SSE3), 64 GFLOP/s on a 1024² sgemm against
+    ///   312 with `SkylakeX` (2 threads). Any CPU whose flags allow better kernels than
+    ///   the chosen ones gets the best its flags support: `Cooperlake` with AVX-512 BF16,
+    ///   `SkylakeX` with AVX-512, `Haswell` with AVX2 + FMA.
+    /// - AMD Zen 4 (AVX-512 with BF16) is taken for Cooperlake, whose AVX-512 kernels Zen 4
+    ///   executes as two 256-bit halves; its `Zen` kernels (AVX2) were faster on every
+    ///   convolution-shaped sgemm we measured there: 64×16384×576 6.4 ms vs 8.4 ms,
+    ///   64×576×16384 8.4 vs 10.3 (2 threads, min of 40).
+    /// OpenBLAS reads the variable only when it loads, so the CLI re-executes itself with
+    /// it set (see `ecdp`'s startup); an explicit user setting always wins.
+    public static func recommendedCoreType(
+        cpuInfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+        current: String = coreName
+    ) -> String? {
         guard let cpuInfo else { return nil }
         let firstCPU = cpuInfo.components(separatedBy: "\n\n").first ?? ""
         func field(_ name: String) -> String? {
@@ -79,8 +132,26 @@ public enum BLAS {
                 .flatMap { $0.split(separator: ":", maxSplits: 1).last }
                 .map { $0.trimmingCharacters(in: .whitespaces) }
         }
-        guard field("vendor_id") == "AuthenticAMD", let family = field("cpu family").flatMap(Int.init), family >= 25,
-              let flags = field("flags")?.split(separator: " "), flags.contains("avx512f") else { return nil }
-        return "Zen"
+        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
+        let hasAVX512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+        let recommended: String
+        if field("vendor_id") == "AuthenticAMD", let family = field("cpu family").flatMap(Int.init), family >= 25 {
+            guard flags.contains("avx2") else { return nil }
+            recommended = "Zen"
+        } else if hasAVX512 {
+            recommended = flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX"
+        } else if flags.contains("avx2") && flags.contains("fma") {
+            recommended = "Haswell"
+        } else {
+            return nil
+        }
+        // Keep OpenBLAS's choice when it is already a kernel set of the same class.
+        let sameClass: [String: Set<String>] = [
+            "Zen": ["zen"],
+            "Cooperlake": ["cooperlake", "sapphirerapids"],
+            "SkylakeX": ["skylakex", "cooperlake", "sapphirerapids"],
+            "Haswell": ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"],
+        ]
+        return sameClass[recommended, default: []].contains(current.lowercased()) ? nil : recommended
     }
 }

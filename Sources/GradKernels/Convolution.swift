@@ -1,7 +1,11 @@
-// 2-D convolution as im2col + one sgemm per batch chunk (a 1×1 stride-1 convolution is
-// a plain sgemm per image, no im2col). The backward recomputes the columns instead of
-// keeping them from the forward: the memory saved (k²× the input) is worth one more
-// im2col pass.
+// 2-D convolution as im2col + sgemm, tiled into bands of output rows. Each thread takes
+// whole bands: it writes the band's columns into its own cache-sized buffer and runs a
+// single-threaded sgemm on them while they are still in L2, instead of one large im2col
+// pass to memory followed by a threaded GEMM that streams it back (which also left
+// OpenBLAS's idle threads spinning in sched_yield between calls). A 1×1 stride-1
+// convolution needs no columns: a band is a column block of the input itself. The
+// backward recomputes the columns instead of keeping them from the forward: the memory
+// saved (k²× the input) is worth one more im2col pass.
 
 /// Geometry of a 2-D convolution over NCHW data.
 public struct ConvGeometry: Sendable, Equatable {
@@ -22,86 +26,103 @@ public struct ConvGeometry: Sendable, Equatable {
     public var patchSize: Int { inChannels * kernelHeight * kernelWidth }
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 
-    /// Images per chunk so that a chunk's column matrix stays near 32 MiB.
-    var imagesPerChunk: Int {
-        let perImage = patchSize * outHeight * outWidth
-        return max(1, min(batch, (8 << 20) / max(1, perImage)))
+    /// The units of parallel work: bands of output rows of one image, each small enough
+    /// that its column matrix (patchSize × rows·Wo) stays in a core's L2 cache while the
+    /// GEMM reads it. Bands of an image have equal height (the last may be shorter), and
+    /// depend only on the geometry, so results do not depend on the thread count.
+    var bands: [ConvBand] {
+        let ho = outHeight, wo = outWidth
+        let columnBudget = max(wo, Convolution.bandFloats / max(1, patchSize))
+        let rows = max(1, min(ho, columnBudget / max(1, wo)))
+        var result: [ConvBand] = []
+        result.reserveCapacity(batch * ((ho + rows - 1) / rows))
+        for n in 0..<batch {
+            var r = 0
+            while r < ho {
+                result.append(ConvBand(image: n, firstRow: r, rows: min(rows, ho - r)))
+                r += rows
+            }
+        }
+        return result
     }
 }
 
+/// Output rows `firstRow..<firstRow+rows` of image `image`.
+struct ConvBand {
+    var image, firstRow, rows: Int
+}
+
 public enum Convolution {
-    /// Writes the columns of images `n0..<n0+count` into `cols` laid out
-    /// `[patchSize, count · Ho·Wo]` (image-major inside a row).
-    static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, images n0: Int, count: Int,
+    /// Target size of one band's column matrix in floats (2 MiB): half a typical L2.
+    static let bandFloats = 1 << 19
+
+    /// Writes the columns of `band` into `cols`, laid out `[patchSize, rows·Wo]`.
+    static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
                        into cols: UnsafeMutablePointer<Float>) {
-        let ho = g.outHeight, wo = g.outWidth, hw = ho * wo
-        let ldc = count * hw
+        let wo = g.outWidth, ld = band.rows * wo
         let kk = g.kernelHeight * g.kernelWidth
-        let rows = g.patchSize
-        Parallel.forEach(chunks: g.inChannels, work: rows * ldc) { c in
-            for n in 0..<count {
-                let plane = x + ((n0 + n) * g.inChannels + c) * g.height * g.width
-                for k in 0..<kk {
-                    let ky = k / g.kernelWidth, kx = k % g.kernelWidth
-                    let dst = cols + (c * kk + k) * ldc + n * hw
-                    for oy in 0..<ho {
-                        let iy = oy * g.stride - g.padding + ky
-                        let row = dst + oy * wo
-                        if iy < 0 || iy >= g.height {
-                            row.update(repeating: 0, count: wo)
-                            continue
-                        }
-                        let src = plane + iy * g.width
-                        if g.stride == 1 {
-                            // Valid output columns: 0 <= ox - pad + kx < W.
-                            let lo = max(0, g.padding - kx), hi = min(wo, g.width + g.padding - kx)
-                            if lo > 0 { row.update(repeating: 0, count: lo) }
-                            if hi > lo { (row + lo).update(from: src + (lo - g.padding + kx), count: hi - lo) }
-                            if hi < wo { (row + max(hi, lo)).update(repeating: 0, count: wo - max(hi, lo)) }
-                        } else {
-                            for ox in 0..<wo {
-                                let ix = ox * g.stride - g.padding + kx
-                                row[ox] = (ix >= 0 && ix < g.width) ? src[ix] : 0
-                            }
-                        }
+        for c in 0..<g.inChannels {
+            let plane = x + (band.image * g.inChannels + c) * g.height * g.width
+            for k in 0..<kk {
+                let ky = k / g.kernelWidth, kx = k % g.kernelWidth
+                let dst = cols + (c * kk + k) * ld
+                // Valid output columns: 0 <= ox·stride − pad + kx < W.
+                let lo = min(wo, max(0, (g.padding - kx + g.stride - 1) / g.stride))
+                let hi = max(lo, min(wo, (g.width + g.padding - kx + g.stride - 1) / g.stride))
+                for r in 0..<band.rows {
+                    let iy = (band.firstRow + r) * g.stride - g.padding + ky
+                    let row = dst + r * wo
+                    if iy < 0 || iy >= g.height {
+                        for i in 0..<wo { row[i] = 0 }
+                        continue
                     }
+                    let src = plane + iy * g.width - g.padding + kx
+                    for i in 0..<lo { row[i] = 0 }
+                    if g.stride == 1 {
+                        for i in lo..<hi { row[i] = src[i] }
+                    } else {
+                        for i in lo..<hi { row[i] = src[i * g.stride] }
+                    }
+                    for i in hi..<wo { row[i] = 0 }
                 }
             }
         }
     }
 
-    /// The adjoint of `im2col`: accumulates columns back into `dx` (which the caller zeroed).
-    static func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, images n0: Int, count: Int,
+    /// The adjoint of `im2col`: accumulates the columns of `band` into `dx`.
+    static func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
                        into dx: UnsafeMutablePointer<Float>) {
-        let ho = g.outHeight, wo = g.outWidth, hw = ho * wo
-        let ldc = count * hw
+        let wo = g.outWidth, ld = band.rows * wo
         let kk = g.kernelHeight * g.kernelWidth
-        Parallel.forEach(chunks: g.inChannels, work: g.patchSize * ldc) { c in
-            for n in 0..<count {
-                let plane = dx + ((n0 + n) * g.inChannels + c) * g.height * g.width
-                for k in 0..<kk {
-                    let ky = k / g.kernelWidth, kx = k % g.kernelWidth
-                    let src = cols + (c * kk + k) * ldc + n * hw
-                    for oy in 0..<ho {
-                        let iy = oy * g.stride - g.padding + ky
-                        if iy < 0 || iy >= g.height { continue }
-                        let row = src + oy * wo
-                        let dst = plane + iy * g.width
-                        if g.stride == 1 {
-                            let lo = max(0, g.padding - kx), hi = min(wo, g.width + g.padding - kx)
-                            if hi > lo {
-                                let d = dst + (lo - g.padding + kx), s = row + lo
-                                for i in 0..<(hi - lo) { d[i] += s[i] }
-                            }
-                        } else {
-                            for ox in 0..<wo {
-                                let ix = ox * g.stride - g.padding + kx
-                                if ix >= 0 && ix < g.width { dst[ix] += row[ox] }
-                            }
-                        }
-                    }
+        for c in 0..<g.inChannels {
+            let plane = dx + (band.image * g.inChannels + c) * g.height * g.width
+            for k in 0..<kk {
+                let ky = k / g.kernelWidth, kx = k % g.kernelWidth
+                let src = cols + (c * kk + k) * ld
+                let lo = min(wo, max(0, (g.padding - kx + g.stride - 1) / g.stride))
+                let hi = max(lo, min(wo, (g.width + g.padding - kx + g.stride - 1) / g.stride))
+                for r in 0..<band.rows {
+                    let iy = (band.firstRow + r) * g.stride - g.padding + ky
+                    if iy < 0 || iy >= g.height { continue }
+                    let row = src + r * wo
+                    let dst = plane + iy * g.width - g.padding + kx
+                    for i in lo..<hi { dst[i * g.stride] += row[i] }
                 }
             }
+        }
+    }
+
+    /// Calls `body` with the column matrix of `band` and its row stride: the input itself
+    /// for a pointwise convolution, else im2col into a per-call workspace buffer.
+    private static func withColumns<R>(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
+                                       _ body: (UnsafePointer<Float>, Int) -> R) -> R {
+        let hw = g.outHeight * g.outWidth, wo = g.outWidth
+        if g.isPointwise {
+            return body(x + band.image * g.inChannels * hw + band.firstRow * wo, hw)
+        }
+        return Workspace.withBuffer(count: g.patchSize * band.rows * wo) { cols in
+            im2col(x, g, band: band, into: cols)
+            return body(UnsafePointer(cols), band.rows * wo)
         }
     }
 
@@ -110,40 +131,26 @@ public enum Convolution {
     public static func forward(x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                                _ g: ConvGeometry) {
-        let hw = g.outHeight * g.outWidth
+        if Winograd.isApplicable(g) {
+            Winograd.forward(x: x, weight: w, bias: bias, y: y, g)
+            return
+        }
+        let hw = g.outHeight * g.outWidth, wo = g.outWidth
         let cout = g.outChannels, k = g.patchSize
-        if g.isPointwise {
-            for n in 0..<g.batch {
-                BLAS.sgemm(m: cout, n: hw, k: k, a: w, lda: k,
-                           b: x + n * k * hw, ldb: hw, c: y + n * cout * hw, ldc: hw)
-            }
-        } else {
-            let chunk = g.imagesPerChunk
-            Workspace.withBuffer(count: k * chunk * hw) { cols in
-            Workspace.withBuffer(count: chunk > 1 ? cout * chunk * hw : 1) { out in
-            var n0 = 0
-            while n0 < g.batch {
-                let count = min(chunk, g.batch - n0)
-                im2col(x, g, images: n0, count: count, into: cols)
-                if count == 1 {
-                    BLAS.sgemm(m: cout, n: hw, k: k, a: w, lda: k, b: cols, ldb: hw,
-                               c: y + n0 * cout * hw, ldc: hw)
-                } else {
-                    // out is [Cout, count·HW]; scatter to [count, Cout, HW].
-                    BLAS.sgemm(m: cout, n: count * hw, k: k, a: w, lda: k, b: cols, ldb: count * hw,
-                               c: out, ldc: count * hw)
-                    for n in 0..<count {
-                        for c in 0..<cout {
-                            (y + ((n0 + n) * cout + c) * hw).update(from: out + c * count * hw + n * hw, count: hw)
-                        }
+        let bands = g.bands
+        Parallel.forEach(chunks: bands.count, work: cout * k * g.batch * hw / 8) { i in
+            let band = bands[i]
+            withColumns(x, g, band: band) { cols, ld in
+                let out = y + band.image * cout * hw + band.firstRow * wo
+                BLAS.sgemm(m: cout, n: band.rows * wo, k: k, a: w, lda: k, b: cols, ldb: ld, c: out, ldc: hw)
+                if let bias {
+                    for c in 0..<cout {
+                        let row = out + c * hw, b = bias[c]
+                        for j in 0..<(band.rows * wo) { row[j] += b }
                     }
                 }
-                n0 += count
-            }
-            }
             }
         }
-        if let bias { addChannelBias(bias, to: y, batch: g.batch, channels: cout, plane: hw) }
     }
 
     /// Gradients of `forward`. Each of `dx`, `dw`, `db` is computed when non-nil and
@@ -152,7 +159,7 @@ public enum Convolution {
                                 dy: UnsafePointer<Float>, _ g: ConvGeometry,
                                 dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?) {
-        let hw = g.outHeight * g.outWidth
+        let hw = g.outHeight * g.outWidth, wo = g.outWidth
         let cout = g.outChannels, k = g.patchSize
         if let db {
             for c in 0..<cout {
@@ -161,63 +168,64 @@ public enum Convolution {
                 db[c] = s
             }
         }
+        let bands = g.bands
+        if let dw { weightGradient(x: x, dy: dy, g, bands: bands, into: dw) }
+        guard let dx else { return }
         if g.isPointwise {
-            for n in 0..<g.batch {
-                let dyn = dy + n * cout * hw
-                if let dw {
-                    // dW += dY_n · X_nᵀ
-                    BLAS.sgemm(transB: true, m: cout, n: k, k: hw, a: dyn, lda: hw,
-                               b: x + n * k * hw, ldb: hw, beta: n == 0 ? 0 : 1, c: dw, ldc: k)
-                }
-                if let dx {
-                    BLAS.sgemm(transA: true, m: k, n: hw, k: cout, a: w, lda: k, b: dyn, ldb: hw,
-                               c: dx + n * k * hw, ldc: hw)
-                }
+            // dX = Wᵀ · dY, band by band.
+            Parallel.forEach(chunks: bands.count, work: cout * k * g.batch * hw / 8) { i in
+                let band = bands[i], offset = band.firstRow * wo
+                BLAS.sgemm(transA: true, m: k, n: band.rows * wo, k: cout, a: w, lda: k,
+                           b: dy + band.image * cout * hw + offset, ldb: hw,
+                           c: dx + band.image * k * hw + offset, ldc: hw)
             }
-            return
-        }
-        // Stride 1 with padding p ≤ k − 1: dX is the convolution of dY with the flipped,
-        // transposed kernel at padding k − 1 − p. Same FLOPs as Wᵀ·dY + col2im, but its
-        // GEMM has the forward's better shape and there is no scatter-add.
-        var dx = dx
-        if let target = dx, g.stride == 1, g.kernelHeight == g.kernelWidth, g.padding <= g.kernelHeight - 1 {
-            transposedInputGradient(dy: dy, weight: w, g, into: target)
-            dx = nil
-        }
-        if let dx { dx.update(repeating: 0, count: g.batch * g.inChannels * g.height * g.width) }
-        guard dx != nil || dw != nil else { return }
-        let chunk = g.imagesPerChunk
-        Workspace.withBuffer(count: k * chunk * hw) { cols in
-        Workspace.withBuffer(count: chunk > 1 ? cout * chunk * hw : 1) { dyc in
-        var n0 = 0
-        while n0 < g.batch {
-            let count = min(chunk, g.batch - n0)
-            let ld = count * hw
-            // dY for this chunk as [Cout, count·HW].
-            let dyChunk: UnsafePointer<Float>
-            if count == 1 {
-                dyChunk = dy + n0 * cout * hw
-            } else {
-                for n in 0..<count {
-                    for c in 0..<cout {
-                        (dyc + c * ld + n * hw).update(from: dy + ((n0 + n) * cout + c) * hw, count: hw)
+        } else if g.stride == 1, g.kernelHeight == g.kernelWidth, g.padding <= g.kernelHeight - 1 {
+            // dX is the convolution of dY with the flipped, transposed kernel at padding
+            // k − 1 − p: the forward's GEMM shape and no scatter-add.
+            transposedInputGradient(dy: dy, weight: w, g, into: dx)
+        } else {
+            // Columns = Wᵀ · dY per band, scattered back by col2im. Bands of one image
+            // overlap in dX, so an image's bands run in order on one thread.
+            dx.update(repeating: 0, count: g.batch * g.inChannels * g.height * g.width)
+            Parallel.forEach(chunks: g.batch, work: cout * k * g.batch * hw / 8) { n in
+                for band in bands where band.image == n {
+                    Workspace.withBuffer(count: k * band.rows * wo) { cols in
+                        BLAS.sgemm(transA: true, m: k, n: band.rows * wo, k: cout, a: w, lda: k,
+                                   b: dy + n * cout * hw + band.firstRow * wo, ldb: hw,
+                                   c: cols, ldc: band.rows * wo)
+                        col2im(cols, g, band: band, into: dx)
                     }
                 }
-                dyChunk = UnsafePointer(dyc)
             }
-            if let dw {
-                im2col(x, g, images: n0, count: count, into: cols)
-                BLAS.sgemm(transB: true, m: cout, n: k, k: ld, a: dyChunk, lda: ld, b: cols, ldb: ld,
-                           beta: n0 == 0 ? 0 : 1, c: dw, ldc: k)
-            }
-            if let dx {
-                BLAS.sgemm(transA: true, m: k, n: ld, k: cout, a: w, lda: k, b: dyChunk, ldb: ld,
-                           c: cols, ldc: ld)
-                col2im(cols, g, images: n0, count: count, into: dx)
-            }
-            n0 += count
         }
-        }
+    }
+
+    /// dW = Σ over bands of dY_band · columns_bandᵀ. The bands are split into a fixed
+    /// number of groups (from the geometry, not the thread count), each summed into its
+    /// own partial in parallel; the partials are then added in order, so the bits do not
+    /// depend on how many threads ran.
+    static func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, _ g: ConvGeometry,
+                               bands: [ConvBand], into dw: UnsafeMutablePointer<Float>) {
+        let hw = g.outHeight * g.outWidth, wo = g.outWidth
+        let cout = g.outChannels, k = g.patchSize, size = cout * k
+        let groups = min(bands.count, 8)
+        Workspace.withBuffer(count: max(1, groups - 1) * size) { partials in
+            Parallel.forEach(chunks: groups, work: size * g.batch * hw / 8) { j in
+                let target = j == 0 ? dw : partials + (j - 1) * size
+                let lo = bands.count * j / groups, hi = bands.count * (j + 1) / groups
+                for i in lo..<hi {
+                    let band = bands[i]
+                    withColumns(x, g, band: band) { cols, ld in
+                        BLAS.sgemm(transB: true, m: cout, n: k, k: band.rows * wo,
+                                   a: dy + band.image * cout * hw + band.firstRow * wo, lda: hw,
+                                   b: cols, ldb: ld, beta: i == lo ? 0 : 1, c: target, ldc: k)
+                    }
+                }
+            }
+            for j in 1..<max(1, groups) {
+                let p = partials + (j - 1) * size
+                for i in 0..<size { dw[i] += p[i] }
+            }
         }
     }
 
@@ -238,14 +246,5 @@ public enum Convolution {
                              outChannels: g.inChannels, kernelHeight: k, kernelWidth: k, stride: 1,
                              padding: k - 1 - g.padding)
         forward(x: dy, weight: flipped, bias: nil, y: dx, t)
-    }
-
-    /// `y[n, c, :] += bias[c]`.
-    public static func addChannelBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>,
-                                      batch: Int, channels: Int, plane: Int) {
-        Parallel.forEach(chunks: batch * channels, work: batch * channels * plane) { i in
-            let b = bias[i % channels], p = y + i * plane
-            for j in 0..<plane { p[j] += b }
-        }
     }
 }

@@ -42,4 +42,35 @@ public enum Reference {
         }
         return y
     }
+
+    /// Gradients of `conv2d` for the cotangent `dy`, by the same loops run backwards.
+    public static func conv2dBackward(_ x: [Float], _ w: [Float], _ dy: [Float], _ g: ConvGeometry)
+        -> (dx: [Float], dw: [Float], db: [Float]) {
+        let ho = g.outHeight, wo = g.outWidth
+        var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+        var db = [Double](repeating: 0, count: g.outChannels)
+        for n in 0..<g.batch {
+            for co in 0..<g.outChannels {
+                for oy in 0..<ho {
+                    for ox in 0..<wo {
+                        let d = Double(dy[((n * g.outChannels + co) * ho + oy) * wo + ox])
+                        db[co] += d
+                        for ci in 0..<g.inChannels {
+                            for ky in 0..<g.kernelHeight {
+                                for kx in 0..<g.kernelWidth {
+                                    let iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx
+                                    guard iy >= 0, iy < g.height, ix >= 0, ix < g.width else { continue }
+                                    let xi = ((n * g.inChannels + ci) * g.height + iy) * g.width + ix
+                                    let wi = ((co * g.inChannels + ci) * g.kernelHeight + ky) * g.kernelWidth + kx
+                                    dx[xi] += d * Double(w[wi])
+                                    dw[wi] += d * Double(x[xi])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dx.map { Float($0) }, dw.map { Float($0) }, db.map { Float($0) })
+    }
 }

@@ -22,7 +22,7 @@ struct ECDPCommand: ParsableCommand {
     static func selectBLASKernels() {
         let env = ProcessInfo.processInfo.environment
         guard env["OPENBLAS_CORETYPE"] == nil, env["ECDP_BLAS_SELECTED"] == nil,
-              let core = BLAS.recommendedCoreType(), core.lowercased() != BLAS.coreName.lowercased() else { return }
+              let core = BLAS.recommendedCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv("ECDP_BLAS_SELECTED", "1", 1)
         var argv = CommandLine.arguments.map { strdup($0) } + [nil]
@@ -39,7 +39,6 @@ struct ThreadOptions: ParsableArguments {
     func apply() {
         Allocator.configureForTraining()
         let n = threads ?? Parallel.maxThreads  // defaults to all cores
-        BLAS.setThreadCount(n)
         Parallel.setMaxThreads(n)
     }
 }

@@ -30,7 +30,7 @@ struct KernelTests {
         ConvGeometry(batch: 2, inChannels: 3, height: 11, width: 13, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 2, inChannels: 6, height: 8, width: 5, outChannels: 3, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
         ConvGeometry(batch: 1, inChannels: 2, height: 6, width: 7, outChannels: 2, kernelHeight: 5, kernelWidth: 3, stride: 1, padding: 2),
-    ])
+    ] + KernelTests.bandedGeometries)
     func convolutionMatchesReference(g: ConvGeometry) {
         let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 3)
         let w = seededValues(g.outChannels * g.patchSize, seed: 4)
@@ -42,6 +42,69 @@ struct KernelTests {
             } } } }
         let ref = Reference.conv2d(x, w, b, g)
         #expect(zip(y, ref).allSatisfy { Swift.abs($0 - $1) <= 1e-4 })
+    }
+
+    /// Geometries for the Winograd path (3×3, stride 1, Cin ≥ 16: odd sizes, paddings 0–2)
+    /// and ones that span several bands (Winograd and im2col, see `Convolution.bandFloats`).
+    static let bandedGeometries = [
+        ConvGeometry(batch: 2, inChannels: 16, height: 7, width: 9, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 1, inChannels: 17, height: 6, width: 5, outChannels: 9, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+        ConvGeometry(batch: 1, inChannels: 16, height: 5, width: 4, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2),
+        ConvGeometry(batch: 1, inChannels: 16, height: 101, width: 64, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 64, height: 127, width: 64, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 600, height: 3, width: 2000, outChannels: 2, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
+    ]
+
+    @Test(arguments: [
+        ConvGeometry(batch: 3, inChannels: 5, height: 17, width: 9, outChannels: 7, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 3, height: 11, width: 13, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 6, height: 8, width: 5, outChannels: 3, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
+    ] + KernelTests.bandedGeometries)
+    func convolutionGradientsMatchReference(g: ConvGeometry) {
+        let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 6)
+        let w = seededValues(g.outChannels * g.patchSize, seed: 7)
+        let dy = seededValues(g.batch * g.outChannels * g.outHeight * g.outWidth, seed: 8)
+        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
+        var db = [Float](repeating: .nan, count: g.outChannels)
+        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in dy.withUnsafeBufferPointer { pdy in
+            dx.withUnsafeMutableBufferPointer { pdx in dw.withUnsafeMutableBufferPointer { pdw in
+                db.withUnsafeMutableBufferPointer { pdb in
+                    Convolution.backward(x: px.baseAddress!, weight: pw.baseAddress!, dy: pdy.baseAddress!, g,
+                                         dx: pdx.baseAddress!, dw: pdw.baseAddress!, db: pdb.baseAddress!)
+                } } } } } }
+        let ref = Reference.conv2dBackward(x, w, dy, g)
+        func close(_ a: [Float], _ b: [Float]) -> Bool {
+            // Relative to the largest reference value: dW sums thousands of products.
+            let scale = max(1, b.map { Swift.abs($0) }.max() ?? 1)
+            return a.count == b.count && zip(a, b).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * scale }
+        }
+        #expect(close(dx, ref.dx))
+        #expect(close(dw, ref.dw))
+        #expect(close(db, ref.db))
+    }
+
+    @Test func convolutionDoesNotDependOnThreadCount() {
+        let g = KernelTests.bandedGeometries[3]
+        let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 10)
+        let w = seededValues(g.outChannels * g.patchSize, seed: 11)
+        let dy = seededValues(g.batch * g.outChannels * g.outHeight * g.outWidth, seed: 12)
+        func run() -> [Float] {
+            var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in dy.withUnsafeBufferPointer { pdy in
+                y.withUnsafeMutableBufferPointer { py in dx.withUnsafeMutableBufferPointer { pdx in
+                    dw.withUnsafeMutableBufferPointer { pdw in
+                        Convolution.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: nil, y: py.baseAddress!, g)
+                        Convolution.backward(x: px.baseAddress!, weight: pw.baseAddress!, dy: pdy.baseAddress!, g,
+                                             dx: pdx.baseAddress!, dw: pdw.baseAddress!, db: nil)
+                    } } } } } }
+            return y + dx + dw
+        }
+        let before = Parallel.maxThreads
+        defer { Parallel.setMaxThreads(before) }
+        Parallel.setMaxThreads(1)
+        let one = run()
+        Parallel.setMaxThreads(2)
+        #expect(run() == one)
     }
 
     @Test func resultsDoNotDependOnThreadCount() {

@@ -11,7 +11,7 @@ extension Tensor {
         precondition(k == k2, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
         let y = Tensor.computed([m, n]) { c in
             a.withUnsafePointer { pa in b.withUnsafePointer { pb in
-                BLAS.sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k,
+                BLAS.parallelSgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k,
                            a: pa, lda: a.shape[1], b: pb, ldb: b.shape[1], c: c, ldc: n)
             } }
         }
