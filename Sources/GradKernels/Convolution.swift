@@ -169,7 +169,13 @@ public enum Convolution {
             }
         }
         let bands = g.bands
-        if let dw { weightGradient(x: x, dy: dy, g, bands: bands, into: dw) }
+        if let dw {
+            if Winograd.isApplicable(g) {
+                Winograd.weightGradient(x: x, dy: dy, g, into: dw)
+            } else {
+                weightGradient(x: x, dy: dy, g, bands: bands, into: dw)
+            }
+        }
         guard let dx else { return }
         if g.isPointwise {
             // dX = Wᵀ · dY, band by band.

@@ -18,7 +18,13 @@ enum Winograd {
     static func isApplicable(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding <= 2
             && g.inChannels >= 16 && g.outChannels >= 8 && g.outHeight > 0 && g.outWidth > 0
+            && g.batch * g.outHeight * g.outWidth >= minimumPixels
     }
+
+    /// Below this many output pixels (all images) the weight transform (16·Cout·Cin
+    /// values) and the small per-position GEMMs cost more than Winograd saves: on the
+    /// `small` model, 2048 was best among 1024…16384 (`ecdp bench train`).
+    static let minimumPixels = 2048
 
     /// Tile rows `firstTileRow..<firstTileRow+tileRows` of image `image`.
     struct Band {
@@ -79,7 +85,7 @@ enum Winograd {
             let uc = UnsafePointer(u)
             Parallel.forEach(chunks: bands.count, work: 8 * cout * cin * g.batch * g.outHeight * g.outWidth) { i in
                 let band = bands[i], tiles = band.tileRows * tilesX
-                let rowScratch = 4 * 4 * tilesX + 2 * tilesX + 4
+                let rowScratch = 16 * ((tilesX + 7) / 8 * 8) + 2 * ((tilesX + 7) / 8 * 8) + 18
                 Workspace.withBuffer(count: 16 * (cin + cout) * tiles + rowScratch) { buffer in
                     let v = buffer, m = buffer + 16 * cin * tiles, scratch = m + 16 * cout * tiles
                     transformInput(x, g, band: band, into: v, scratch: scratch)
@@ -93,55 +99,183 @@ enum Winograd {
         }
     }
 
+    /// dW for an applicable geometry, the adjoint of `forward`: with Z_t = U ⊙ V_t and
+    /// y_t = Aᵀ·Z_t·A, dU = Σ_t (A·dy_t·Aᵀ) ⊙ V_t (16 GEMMs over the tiles of each band)
+    /// and dW = Gᵀ·dU·G. Bands are summed in a fixed number of groups (from the geometry,
+    /// not the thread count), as in `Convolution.weightGradient`.
+    static func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, _ g: ConvGeometry,
+                               into dw: UnsafeMutablePointer<Float>) {
+        let cin = g.inChannels, cout = g.outChannels, size = 16 * cout * cin
+        let tilesX = (g.outWidth + 1) / 2
+        let bands = bands(g)
+        let groups = min(bands.count, 8)
+        Workspace.withBuffer(count: groups * size) { partials in
+            Parallel.forEach(chunks: groups, work: 8 * cout * cin * g.batch * g.outHeight * g.outWidth) { j in
+                let target = partials + j * size
+                let lo = bands.count * j / groups, hi = bands.count * (j + 1) / groups
+                for i in lo..<hi {
+                    let band = bands[i], tiles = band.tileRows * tilesX
+                    let rowScratch = 18 * ((tilesX + 7) / 8 * 8) + 18
+                    Workspace.withBuffer(count: 16 * (cin + cout) * tiles + rowScratch) { buffer in
+                        let v = buffer, e = buffer + 16 * cin * tiles, scratch = e + 16 * cout * tiles
+                        transformInput(x, g, band: band, into: v, scratch: scratch)
+                        transformOutputGradient(dy, g, band: band, into: e)
+                        for xi in 0..<16 {
+                            BLAS.sgemm(transB: true, m: cout, n: cin, k: tiles, a: e + xi * cout * tiles, lda: tiles,
+                                       b: v + xi * cin * tiles, ldb: tiles, beta: i == lo ? 0 : 1,
+                                       c: target + xi * cout * cin, ldc: cin)
+                        }
+                    }
+                }
+            }
+            for j in 1..<groups {
+                let p = partials + j * size
+                for i in 0..<size { partials[i] += p[i] }
+            }
+            transformWeightGradient(partials, outChannels: cout, inChannels: cin, into: dw)
+        }
+    }
+
+    /// E[ξ][co][t] = (A·dy_t·Aᵀ)[ξ] for the 2×2 output-gradient tile dy_t (zero past the
+    /// image edge), A = [1 0; 1 1; 1 −1; 0 −1].
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, _ g: ConvGeometry, band: Band,
+                                        into e: UnsafeMutablePointer<Float>) {
+        let tilesX = (g.outWidth + 1) / 2, tiles = band.tileRows * tilesX
+        let cout = g.outChannels, ho = g.outHeight, wo = g.outWidth
+        let fullX = wo / 2, stride = cout * tiles
+        for co in 0..<cout {
+            let plane = dy + (band.image * cout + co) * ho * wo
+            let ec = e + co * tiles
+            for r in 0..<band.tileRows {
+                let oy = 2 * (band.firstTileRow + r)
+                let top = plane + oy * wo
+                let hasBottom = oy + 1 < ho
+                let bottom = plane + (hasBottom ? oy + 1 : oy) * wo
+                let row = ec + r * tilesX
+                // Tile (a b; c d) → rows of A·dy: (a, b), (a+c, b+d), (a−c, b−d), (−c, −d),
+                // then the same along columns: (p, q) → (p, p+q, p−q, −q).
+                @inline(__always) func emit<V: SIMD>(_ a: V, _ b: V, _ c: V, _ d: V, at q: UnsafeMutablePointer<Float>,
+                                                     _ write: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
+                    @inline(__always) func row(_ i: Int, _ p0: V, _ p1: V) {
+                        write(p0, q + (4 * i) * stride)
+                        write(p0 + p1, q + (4 * i + 1) * stride)
+                        write(p0 - p1, q + (4 * i + 2) * stride)
+                        write(V() - p1, q + (4 * i + 3) * stride)
+                    }
+                    row(0, a, b)
+                    row(1, a + c, b + d)
+                    row(2, a - c, b - d)
+                    row(3, V() - c, V() - d)
+                }
+                var tx = 0
+                while tx + 8 <= fullX {
+                    let t = load16(top + 2 * tx)
+                    let b = hasBottom ? load16(bottom + 2 * tx) : SIMD16<Float>()
+                    emit(t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf, at: row + tx) { store($0, $1) }
+                    tx += 8
+                }
+                while tx < tilesX {
+                    let hasRight = tx < fullX
+                    let a = top[2 * tx], b = hasRight ? top[2 * tx + 1] : 0
+                    let c = hasBottom ? bottom[2 * tx] : 0, d = hasBottom && hasRight ? bottom[2 * tx + 1] : 0
+                    emit(SIMD2(a, 0), SIMD2(b, 0), SIMD2(c, 0), SIMD2(d, 0), at: row + tx) { $1[0] = $0[0] }
+                    tx += 1
+                }
+            }
+        }
+    }
+
+    /// dW[co][ci] = Gᵀ·dU[·][co][ci]·G (4×4 → 3×3), Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
+    static func transformWeightGradient(_ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                        into dw: UnsafeMutablePointer<Float>) {
+        let stride = outChannels * inChannels
+        for co in 0..<outChannels {
+            for ci in 0..<inChannels {
+                let q = du + co * inChannels + ci
+                @inline(__always) func combine(_ u0: Float, _ u1: Float, _ u2: Float, _ u3: Float) -> (Float, Float, Float) {
+                    (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
+                }
+                // Gᵀ·dU (3×4, column by column), then (Gᵀ·dU)·G row by row.
+                let c0 = combine(q[0], q[4 * stride], q[8 * stride], q[12 * stride])
+                let c1 = combine(q[stride], q[5 * stride], q[9 * stride], q[13 * stride])
+                let c2 = combine(q[2 * stride], q[6 * stride], q[10 * stride], q[14 * stride])
+                let c3 = combine(q[3 * stride], q[7 * stride], q[11 * stride], q[15 * stride])
+                let out = dw + (co * inChannels + ci) * 9
+                let r0 = combine(c0.0, c1.0, c2.0, c3.0)
+                let r1 = combine(c0.1, c1.1, c2.1, c3.1)
+                let r2 = combine(c0.2, c1.2, c2.2, c3.2)
+                out[0] = r0.0; out[1] = r0.1; out[2] = r0.2
+                out[3] = r1.0; out[4] = r1.1; out[5] = r1.2
+                out[6] = r2.0; out[7] = r2.1; out[8] = r2.2
+            }
+        }
+    }
+
     /// V[ξ][ci][t] = (Bᵀ·d·B)[ξ] for the 4×4 input tile d of every tile t of the band,
-    /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+    /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]. Explicit SIMD over 8 tiles: the loops
+    /// touch up to 8 pointers, more than the auto-vectorizer's alias checks accept.
     static func transformInput(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: Band,
                                into v: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let tilesX = (g.outWidth + 1) / 2, tiles = band.tileRows * tilesX
         let cin = g.inChannels, p = g.padding, width = g.width
-        let paddedWidth = 2 * tilesX + 2
-        // h[r][c][tx]: row r of the tile after the transform along x (d·B), then Bᵀ·h.
-        let h = scratch, padded = scratch + 16 * tilesX
+        // Room for whole 8-tile vectors: the padded row is read 16 floats at a time.
+        let vectorTiles = (tilesX + 7) / 8 * 8
+        let paddedWidth = 2 * vectorTiles + 2
+        let paddedLength = paddedWidth + 16
+        // h[row][c][tx]: row `row` of each tile after the transform along x (d·B).
+        let h = scratch, padded = scratch + 16 * vectorTiles
+        for j in 0..<paddedLength { padded[j] = 0 }
         for ci in 0..<cin {
             let plane = x + (band.image * cin + ci) * g.height * width
             for r in 0..<band.tileRows {
                 let ty = band.firstTileRow + r
                 for row in 0..<4 {
                     let iy = 2 * ty - p + row
-                    let hr = h + 4 * row * tilesX
+                    let hr = h + 4 * row * vectorTiles
                     if iy < 0 || iy >= g.height {
-                        for j in 0..<(4 * tilesX) { hr[j] = 0 }
+                        for j in 0..<(4 * vectorTiles) { hr[j] = 0 }
                         continue
                     }
-                    // Input columns −p ..< 2·tilesX + 2 − p with zeros outside the image.
+                    // Input columns −p ..< paddedWidth − p, zeros outside the image.
                     let src = plane + iy * width
                     let lo = min(paddedWidth, p), hi = max(lo, min(paddedWidth, width + p))
                     for j in 0..<lo { padded[j] = 0 }
-                    for j in lo..<hi { padded[j] = src[j - p] }
+                    (padded + lo).update(from: src + (lo - p), count: hi - lo)
                     for j in hi..<paddedWidth { padded[j] = 0 }
-                    let h0 = hr, h1 = hr + tilesX, h2 = hr + 2 * tilesX, h3 = hr + 3 * tilesX
-                    for tx in 0..<tilesX {
-                        let d0 = padded[2 * tx], d1 = padded[2 * tx + 1]
-                        let d2 = padded[2 * tx + 2], d3 = padded[2 * tx + 3]
-                        h0[tx] = d0 - d2
-                        h1[tx] = d1 + d2
-                        h2[tx] = d2 - d1
-                        h3[tx] = d1 - d3
+                    var tx = 0
+                    while tx < tilesX {
+                        let a = load16(padded + 2 * tx), b = load16(padded + 2 * tx + 2)
+                        let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
+                        store(d0 - d2, hr + tx)
+                        store(d1 + d2, hr + vectorTiles + tx)
+                        store(d2 - d1, hr + 2 * vectorTiles + tx)
+                        store(d1 - d3, hr + 3 * vectorTiles + tx)
+                        tx += 8
                     }
                 }
                 let t0 = r * tilesX
                 for c in 0..<4 {
-                    let a0 = h + c * tilesX, a1 = h + (4 + c) * tilesX
-                    let a2 = h + (8 + c) * tilesX, a3 = h + (12 + c) * tilesX
+                    let a0 = h + c * vectorTiles, a1 = h + (4 + c) * vectorTiles
+                    let a2 = h + (8 + c) * vectorTiles, a3 = h + (12 + c) * vectorTiles
                     let v0 = v + (c * cin + ci) * tiles + t0
                     let v1 = v + ((4 + c) * cin + ci) * tiles + t0
                     let v2 = v + ((8 + c) * cin + ci) * tiles + t0
                     let v3 = v + ((12 + c) * cin + ci) * tiles + t0
-                    for tx in 0..<tilesX {
+                    var tx = 0
+                    while tx + 8 <= tilesX {
+                        let e0 = load8(a0 + tx), e1 = load8(a1 + tx), e2 = load8(a2 + tx), e3 = load8(a3 + tx)
+                        store(e0 - e2, v0 + tx)
+                        store(e1 + e2, v1 + tx)
+                        store(e2 - e1, v2 + tx)
+                        store(e1 - e3, v3 + tx)
+                        tx += 8
+                    }
+                    while tx < tilesX {
                         v0[tx] = a0[tx] - a2[tx]
                         v1[tx] = a1[tx] + a2[tx]
                         v2[tx] = a2[tx] - a1[tx]
                         v3[tx] = a1[tx] - a3[tx]
+                        tx += 1
                     }
                 }
             }
@@ -158,44 +292,76 @@ enum Winograd {
         for co in 0..<cout {
             let b = bias?[co] ?? 0
             let plane = y + (band.image * cout + co) * ho * wo
-            func mrow(_ xi: Int) -> UnsafePointer<Float> { m + (xi * cout + co) * tiles }
-            let m0 = mrow(0), m1 = mrow(1), m2 = mrow(2), m3 = mrow(3)
-            let m4 = mrow(4), m5 = mrow(5), m6 = mrow(6), m7 = mrow(7)
-            let m8 = mrow(8), m9 = mrow(9), m10 = mrow(10), m11 = mrow(11)
-            let m12 = mrow(12), m13 = mrow(13), m14 = mrow(14), m15 = mrow(15)
+            let mc = m + co * tiles, stride = cout * tiles
             for r in 0..<band.tileRows {
                 let oy = 2 * (band.firstTileRow + r)
                 let top = plane + oy * wo
                 let hasBottom = oy + 1 < ho
                 let bottom = plane + (hasBottom ? oy + 1 : oy) * wo
-                let t0 = r * tilesX
-                @inline(__always) func tile(_ t: Int) -> (Float, Float, Float, Float) {
-                    // Aᵀ·m: rows s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (per column j).
-                    let s00 = m0[t] + m4[t] + m8[t], s01 = m1[t] + m5[t] + m9[t]
-                    let s02 = m2[t] + m6[t] + m10[t], s03 = m3[t] + m7[t] + m11[t]
-                    let s10 = m4[t] - m8[t] - m12[t], s11 = m5[t] - m9[t] - m13[t]
-                    let s12 = m6[t] - m10[t] - m14[t], s13 = m7[t] - m11[t] - m15[t]
-                    return (s00 + s01 + s02 + b, s01 - s02 - s03 + b,
-                            s10 + s11 + s12 + b, s11 - s12 - s13 + b)
-                }
-                if hasBottom {
-                    for tx in 0..<fullX {
-                        let (y00, y01, y10, y11) = tile(t0 + tx)
-                        top[2 * tx] = y00; top[2 * tx + 1] = y01
-                        bottom[2 * tx] = y10; bottom[2 * tx + 1] = y11
+                let row = mc + r * tilesX
+                var tx = 0
+                while tx + 8 <= fullX {
+                    let q = row + tx
+                    // Aᵀ·m: s0 = m_0j + m_1j + m_2j, s1 = m_1j − m_2j − m_3j per column j.
+                    let s00 = load8(q) + load8(q + 4 * stride) + load8(q + 8 * stride)
+                    let s01 = load8(q + stride) + load8(q + 5 * stride) + load8(q + 9 * stride)
+                    let s02 = load8(q + 2 * stride) + load8(q + 6 * stride) + load8(q + 10 * stride)
+                    let s03 = load8(q + 3 * stride) + load8(q + 7 * stride) + load8(q + 11 * stride)
+                    let bv = SIMD8<Float>(repeating: b)
+                    store(interleave(s00 + s01 + s02 + bv, s01 - s02 - s03 + bv), top + 2 * tx)
+                    if hasBottom {
+                        let s10 = load8(q + 4 * stride) - load8(q + 8 * stride) - load8(q + 12 * stride)
+                        let s11 = load8(q + 5 * stride) - load8(q + 9 * stride) - load8(q + 13 * stride)
+                        let s12 = load8(q + 6 * stride) - load8(q + 10 * stride) - load8(q + 14 * stride)
+                        let s13 = load8(q + 7 * stride) - load8(q + 11 * stride) - load8(q + 15 * stride)
+                        store(interleave(s10 + s11 + s12 + bv, s11 - s12 - s13 + bv), bottom + 2 * tx)
                     }
-                } else {
-                    for tx in 0..<fullX {
-                        let (y00, y01, _, _) = tile(t0 + tx)
-                        top[2 * tx] = y00; top[2 * tx + 1] = y01
-                    }
+                    tx += 8
                 }
-                if fullX < tilesX {
-                    let (y00, _, y10, _) = tile(t0 + fullX)
-                    top[2 * fullX] = y00
-                    if hasBottom { bottom[2 * fullX] = y10 }
+                while tx < tilesX {
+                    let q = row + tx
+                    let s00 = q[0] + q[4 * stride] + q[8 * stride], s01 = q[stride] + q[5 * stride] + q[9 * stride]
+                    let s02 = q[2 * stride] + q[6 * stride] + q[10 * stride]
+                    let s03 = q[3 * stride] + q[7 * stride] + q[11 * stride]
+                    let s10 = q[4 * stride] - q[8 * stride] - q[12 * stride]
+                    let s11 = q[5 * stride] - q[9 * stride] - q[13 * stride]
+                    let s12 = q[6 * stride] - q[10 * stride] - q[14 * stride]
+                    let s13 = q[7 * stride] - q[11 * stride] - q[15 * stride]
+                    top[2 * tx] = s00 + s01 + s02 + b
+                    if hasBottom { bottom[2 * tx] = s10 + s11 + s12 + b }
+                    if tx < fullX {
+                        top[2 * tx + 1] = s01 - s02 - s03 + b
+                        if hasBottom { bottom[2 * tx + 1] = s11 - s12 - s13 + b }
+                    }
+                    tx += 1
                 }
             }
         }
+    }
+
+    @inline(__always) private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) private static func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) private static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always) private static func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always) private static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+
+    /// (a0, b0, a1, b1, …): two output columns of every tile, side by side.
+    @inline(__always) private static func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+        SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
+               a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
     }
 }

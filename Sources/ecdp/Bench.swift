@@ -180,7 +180,7 @@ struct KernelBenchmark {
         defer { c.deallocate() }
         let rawMs = a.withUnsafePointer { pa in b.withUnsafePointer { pb in
             medianMilliseconds(repetitions: repetitions) {
-                BLAS.sgemm(m: n, n: n, k: n, a: pa, lda: n, b: pb, ldb: n, c: c, ldc: n)
+                BLAS.parallelSgemm(m: n, n: n, k: n, a: pa, lda: n, b: pb, ldb: n, c: c, ldc: n)
             }
         } }
 
@@ -189,6 +189,16 @@ struct KernelBenchmark {
         let convFwd = medianMilliseconds(repetitions: repetitions) {
             _ = Tensor.conv2d(x, weight: w, bias: bias, padding: 1)
         }
+        // The convolution kernel alone, on preallocated buffers.
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: 64 * 128 * 128)
+        defer { y.deallocate() }
+        let geometry = ConvGeometry(batch: 1, inChannels: 64, height: 128, width: 128, outChannels: 64,
+                                    kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        let convRaw = x.withUnsafePointer { px in w.withUnsafePointer { pw in
+            medianMilliseconds(repetitions: repetitions) {
+                Convolution.forward(x: px, weight: pw, bias: nil, y: y, geometry)
+            }
+        } }
         let ones = Tensor.ones([1, 64, 128, 128])
         let convFwdBwd = medianMilliseconds(repetitions: repetitions) {
             _ = vjp(at: [x, w, bias], cotangent: ones) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1) }
@@ -205,6 +215,7 @@ struct KernelBenchmark {
             ("sgemm_1024_gflops", rounded(flops / (matmulMs * 1e-3) / 1e9, 2)),
             ("sgemm_1024_c_gflops", rounded(flops / (rawMs * 1e-3) / 1e9, 2)),
             ("conv3x3_64_128_fwd_ms", rounded(convFwd)),
+            ("conv3x3_64_128_fwd_kernel_ms", rounded(convRaw)),
             ("conv3x3_64_128_fwdbwd_ms", rounded(convFwdBwd)),
             ("gn_silu_fwdbwd_ms", rounded(gn)),
             ("threads", Parallel.maxThreads),

@@ -1,6 +1,6 @@
 // BLAS-backed kernels against the naive oracles in Reference.swift, on odd shapes, and
 // thread-count independence of the parallel loops.
-import GradKernels
+@testable import GradKernels
 import Testing
 
 func seededValues(_ n: Int, seed: UInt64) -> [Float] {
@@ -81,6 +81,28 @@ struct KernelTests {
         #expect(close(dx, ref.dx))
         #expect(close(dw, ref.dw))
         #expect(close(db, ref.db))
+    }
+
+    /// Winograd directly (the public entry points use it only from 2048 output pixels):
+    /// odd sizes, paddings 0–2, the dropped last row/column.
+    @Test(arguments: KernelTests.bandedGeometries.prefix(4))
+    func winogradMatchesReference(g: ConvGeometry) {
+        #expect(Winograd.isApplicable(g) || g.batch * g.outHeight * g.outWidth < Winograd.minimumPixels)
+        let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 13)
+        let w = seededValues(g.outChannels * g.patchSize, seed: 14)
+        let b = seededValues(g.outChannels, seed: 15)
+        let dy = seededValues(g.batch * g.outChannels * g.outHeight * g.outWidth, seed: 16)
+        var y = [Float](repeating: .nan, count: dy.count), dw = [Float](repeating: .nan, count: w.count)
+        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+            dy.withUnsafeBufferPointer { pdy in y.withUnsafeMutableBufferPointer { py in
+                dw.withUnsafeMutableBufferPointer { pdw in
+                    Winograd.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!, g)
+                    Winograd.weightGradient(x: px.baseAddress!, dy: pdy.baseAddress!, g, into: pdw.baseAddress!)
+                } } } } } }
+        let refY = Reference.conv2d(x, w, b, g), refDW = Reference.conv2dBackward(x, w, dy, g).dw
+        let scale = max(1, refDW.map { Swift.abs($0) }.max() ?? 1)
+        #expect(zip(y, refY).allSatisfy { Swift.abs($0 - $1) <= 1e-4 })
+        #expect(zip(dw, refDW).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * scale })
     }
 
     @Test func convolutionDoesNotDependOnThreadCount() {
