@@ -33,7 +33,7 @@ public struct ConvGeometry: Sendable, Equatable {
     var bands: [ConvBand] {
         let ho = outHeight, wo = outWidth
         let columnBudget = max(wo, Convolution.bandFloats / max(1, patchSize))
-        let rows = max(1, min(ho, columnBudget / max(1, wo)))
+        let rows = Convolution.bandRows(total: ho, budget: columnBudget / max(1, wo), batch: batch)
         var result: [ConvBand] = []
         result.reserveCapacity(batch * ((ho + rows - 1) / rows))
         for n in 0..<batch {
@@ -55,6 +55,18 @@ struct ConvBand {
 public enum Convolution {
     /// Target size of one band's column matrix in floats (2 MiB): half a typical L2.
     static let bandFloats = 1 << 19
+
+    /// Rows per band: within the cache budget, and at least `minimumBands` bands over the
+    /// batch so that small images (a 16² feature map at batch 1) still use every core.
+    /// Bands are equal, so the threads' shares are too.
+    static func bandRows(total: Int, budget: Int, batch: Int) -> Int {
+        let perImage = max((total + max(1, budget) - 1) / max(1, budget), (minimumBands + batch - 1) / batch)
+        let bands = min(total, perImage)
+        return max(1, (total + bands - 1) / bands)
+    }
+
+    /// Lower bound on the bands of one convolution (for parallelism, see `bandRows`).
+    static let minimumBands = 4
 
     /// Writes the columns of `band` into `cols`, laid out `[patchSize, rows·Wo]`.
     static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,

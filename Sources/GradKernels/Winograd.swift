@@ -23,8 +23,9 @@ enum Winograd {
 
     /// Below this many output pixels (all images) the weight transform (16·Cout·Cin
     /// values) and the small per-position GEMMs cost more than Winograd saves: on the
-    /// `small` model, 2048 was best among 1024…16384 (`ecdp bench train`).
-    static let minimumPixels = 2048
+    /// `small` model, 1024 was best among 256…16384 (`ecdp bench train`, weight
+    /// transforms threaded).
+    static let minimumPixels = 1024
 
     /// Tile rows `firstTileRow..<firstTileRow+tileRows` of image `image`.
     struct Band {
@@ -34,7 +35,7 @@ enum Winograd {
     static func bands(_ g: ConvGeometry) -> [Band] {
         let tilesY = (g.outHeight + 1) / 2, tilesX = (g.outWidth + 1) / 2
         let tilesPerBand = Convolution.bandFloats / (16 * (g.inChannels + g.outChannels))
-        let rows = max(1, min(tilesY, tilesPerBand / tilesX))
+        let rows = Convolution.bandRows(total: tilesY, budget: tilesPerBand / tilesX, batch: g.batch)
         var result: [Band] = []
         for n in 0..<g.batch {
             var r = 0
@@ -50,7 +51,7 @@ enum Winograd {
     static func transformWeights(_ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                  into u: UnsafeMutablePointer<Float>) {
         let stride = outChannels * inChannels
-        for co in 0..<outChannels {
+        Parallel.forEach(chunks: outChannels, work: 16 * stride) { co in
             for ci in 0..<inChannels {
                 let k = w + (co * inChannels + ci) * 9
                 let out = u + co * inChannels + ci
@@ -189,7 +190,7 @@ enum Winograd {
     static func transformWeightGradient(_ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                         into dw: UnsafeMutablePointer<Float>) {
         let stride = outChannels * inChannels
-        for co in 0..<outChannels {
+        Parallel.forEach(chunks: outChannels, work: 16 * stride) { co in
             for ci in 0..<inChannels {
                 let q = du + co * inChannels + ci
                 @inline(__always) func combine(_ u0: Float, _ u1: Float, _ u2: Float, _ u3: Float) -> (Float, Float, Float) {

@@ -81,6 +81,14 @@ struct Bench: ParsableCommand {
         @Option(help: "Config name or YAML path.") var config = "small"
         @OptionGroup var threadOptions: ThreadOptions
         @Flag(help: "Print one JSON object.") var json = false
+        @Option(help: "Measure only one part (train_step, nfe_64 or nfe_256), e.g. under a profiler.")
+        var only: String?
+
+        func validate() throws {
+            if let only, !["train_step", "nfe_64", "nfe_256"].contains(only) {
+                throw ValidationError("--only must be train_step, nfe_64 or nfe_256, not '\(only)'")
+            }
+        }
 
         func run() throws {
             threadOptions.apply()
@@ -92,14 +100,18 @@ struct Bench: ParsableCommand {
             let lr = Tensor.randomUniform([n, 3, size / s, size / s], using: &rng)
             let params = model.parameters()
             let adam = Adam(groups: [ParameterGroup(name: "all", parameters: params, learningRate: 1e-4)])
-            let stepMs = medianMilliseconds(warmup: 2, repetitions: 8) {
-                adam.zeroGradients()
-                accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
-                clipGradientValues(params.map(\.parameter), limit: 10)
-                adam.step()
+            var results: [(String, Any)] = []
+            if only == nil || only == "train_step" {
+                let stepMs = medianMilliseconds(warmup: 2, repetitions: 8) {
+                    adam.zeroGradients()
+                    accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
+                    clipGradientValues(params.map(\.parameter), limit: 10)
+                    adam.step()
+                }
+                results.append(("train_step_ms", rounded(stepMs)))
             }
-            var results: [(String, Any)] = [("train_step_ms", rounded(stepMs)), ("params", model.parameterCount), ("config", cfg.name)]
-            for side in [64, 256] {
+            results += [("params", model.parameterCount), ("config", cfg.name)]
+            for side in [64, 256] where only == nil || only == "nfe_\(side)" {
                 let x = Tensor.randomNormal([1, 3, side, side], using: &rng)
                 let y = Tensor.randomUniform([1, 3, side / s, side / s], using: &rng)
                 let feats = withoutDerivatives { model.rrdb(y) }

@@ -83,7 +83,7 @@ struct KernelTests {
         #expect(close(db, ref.db))
     }
 
-    /// Winograd directly (the public entry points use it only from 2048 output pixels):
+    /// Winograd directly (the public entry points use it only from `minimumPixels` output pixels):
     /// odd sizes, paddings 0–2, the dropped last row/column.
     @Test(arguments: KernelTests.bandedGeometries.prefix(4))
     func winogradMatchesReference(g: ConvGeometry) {
