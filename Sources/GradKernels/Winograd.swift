@@ -86,7 +86,7 @@ enum Winograd {
             let uc = UnsafePointer(u)
             Parallel.forEach(chunks: bands.count, work: 8 * cout * cin * g.batch * g.outHeight * g.outWidth) { i in
                 let band = bands[i], tiles = band.tileRows * tilesX
-                let rowScratch = 16 * ((tilesX + 7) / 8 * 8) + 2 * ((tilesX + 7) / 8 * 8) + 18
+                let rowScratch = 16 * ((tilesX + 7) / 8 * 8)
                 Workspace.withBuffer(count: 16 * (cin + cout) * tiles + rowScratch) { buffer in
                     let v = buffer, m = buffer + 16 * cin * tiles, scratch = m + 16 * cout * tiles
                     transformInput(x, g, band: band, into: v, scratch: scratch)
@@ -116,7 +116,7 @@ enum Winograd {
                 let lo = bands.count * j / groups, hi = bands.count * (j + 1) / groups
                 for i in lo..<hi {
                     let band = bands[i], tiles = band.tileRows * tilesX
-                    let rowScratch = 18 * ((tilesX + 7) / 8 * 8) + 18
+                    let rowScratch = 16 * ((tilesX + 7) / 8 * 8)
                     Workspace.withBuffer(count: 16 * (cin + cout) * tiles + rowScratch) { buffer in
                         let v = buffer, e = buffer + 16 * cin * tiles, scratch = e + 16 * cout * tiles
                         transformInput(x, g, band: band, into: v, scratch: scratch)
@@ -213,51 +213,33 @@ enum Winograd {
     }
 
     /// V[ξ][ci][t] = (Bᵀ·d·B)[ξ] for the 4×4 input tile d of every tile t of the band,
-    /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]. Explicit SIMD over 8 tiles: the loops
-    /// touch up to 8 pointers, more than the auto-vectorizer's alias checks accept.
+    /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]. First d·B along each input row (kept
+    /// in a ring of four rows: consecutive tile rows share two input rows), then Bᵀ·(d·B)
+    /// down the columns. Explicit SIMD over 8 tiles: the loops touch up to 8 pointers,
+    /// more than the auto-vectorizer's alias checks accept.
     static func transformInput(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: Band,
                                into v: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let tilesX = (g.outWidth + 1) / 2, tiles = band.tileRows * tilesX
-        let cin = g.inChannels, p = g.padding, width = g.width
-        // Room for whole 8-tile vectors: the padded row is read 16 floats at a time.
+        let cin = g.inChannels, p = g.padding
         let vectorTiles = (tilesX + 7) / 8 * 8
-        let paddedWidth = 2 * vectorTiles + 2
-        let paddedLength = paddedWidth + 16
-        // h[row][c][tx]: row `row` of each tile after the transform along x (d·B).
-        let h = scratch, padded = scratch + 16 * vectorTiles
-        for j in 0..<paddedLength { padded[j] = 0 }
+        // ring[slot][c][tx]: one input row after the transform along x.
+        let ring = scratch
         for ci in 0..<cin {
-            let plane = x + (band.image * cin + ci) * g.height * width
+            let plane = x + (band.image * cin + ci) * g.height * g.width
             for r in 0..<band.tileRows {
                 let ty = band.firstTileRow + r
-                for row in 0..<4 {
-                    let iy = 2 * ty - p + row
-                    let hr = h + 4 * row * vectorTiles
-                    if iy < 0 || iy >= g.height {
-                        for j in 0..<(4 * vectorTiles) { hr[j] = 0 }
-                        continue
-                    }
-                    // Input columns −p ..< paddedWidth − p, zeros outside the image.
-                    let src = plane + iy * width
-                    let lo = min(paddedWidth, p), hi = max(lo, min(paddedWidth, width + p))
-                    for j in 0..<lo { padded[j] = 0 }
-                    (padded + lo).update(from: src + (lo - p), count: hi - lo)
-                    for j in hi..<paddedWidth { padded[j] = 0 }
-                    var tx = 0
-                    while tx < tilesX {
-                        let a = load16(padded + 2 * tx), b = load16(padded + 2 * tx + 2)
-                        let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
-                        store(d0 - d2, hr + tx)
-                        store(d1 + d2, hr + vectorTiles + tx)
-                        store(d2 - d1, hr + 2 * vectorTiles + tx)
-                        store(d1 - d3, hr + 3 * vectorTiles + tx)
-                        tx += 8
-                    }
+                for k in (r == 0 ? 0 : 2)..<4 {
+                    let iy = 2 * ty - p + k
+                    let slot = ring + ((2 * r + k) & 3) * 4 * vectorTiles
+                    transformRow(iy >= 0 && iy < g.height ? plane + iy * g.width : nil, g, tilesX: tilesX,
+                                 into: slot, stride: vectorTiles)
                 }
                 let t0 = r * tilesX
+                let s0 = ring + ((2 * r) & 3) * 4 * vectorTiles, s1 = ring + ((2 * r + 1) & 3) * 4 * vectorTiles
+                let s2 = ring + ((2 * r + 2) & 3) * 4 * vectorTiles, s3 = ring + ((2 * r + 3) & 3) * 4 * vectorTiles
                 for c in 0..<4 {
-                    let a0 = h + c * vectorTiles, a1 = h + (4 + c) * vectorTiles
-                    let a2 = h + (8 + c) * vectorTiles, a3 = h + (12 + c) * vectorTiles
+                    let a0 = s0 + c * vectorTiles, a1 = s1 + c * vectorTiles
+                    let a2 = s2 + c * vectorTiles, a3 = s3 + c * vectorTiles
                     let v0 = v + (c * cin + ci) * tiles + t0
                     let v1 = v + ((4 + c) * cin + ci) * tiles + t0
                     let v2 = v + ((8 + c) * cin + ci) * tiles + t0
@@ -281,6 +263,44 @@ enum Winograd {
                 }
             }
         }
+    }
+
+    /// d·B along one input row (nil: a row of the zero padding): for tile tx, the input
+    /// columns 2·tx − p … 2·tx − p + 3 become h0 = d0 − d2, h1 = d1 + d2, h2 = d2 − d1,
+    /// h3 = d1 − d3, stored at `h + c·stride + tx`. Interior tiles load straight from the
+    /// row (no padded copy: reading back a just-written copy stalled on store forwarding).
+    @inline(__always)
+    static func transformRow(_ row: UnsafePointer<Float>?, _ g: ConvGeometry, tilesX: Int,
+                             into h: UnsafeMutablePointer<Float>, stride: Int) {
+        guard let row else {
+            for j in 0..<(4 * stride) { h[j] = 0 }
+            return
+        }
+        let p = g.padding, width = g.width
+        @inline(__always) func scalarTile(_ tx: Int) {
+            let c = 2 * tx - p
+            @inline(__always) func at(_ i: Int) -> Float { i >= 0 && i < width ? row[i] : 0 }
+            let d0 = at(c), d1 = at(c + 1), d2 = at(c + 2), d3 = at(c + 3)
+            h[tx] = d0 - d2
+            h[stride + tx] = d1 + d2
+            h[2 * stride + tx] = d2 - d1
+            h[3 * stride + tx] = d1 - d3
+        }
+        // Vector tiles tx…tx+7 read columns 2·tx − p … 2·tx − p + 17.
+        let first = (p + 1) / 2
+        var tx = 0
+        while tx < min(first, tilesX) { scalarTile(tx); tx += 1 }
+        while tx + 8 <= tilesX && 2 * tx - p + 18 <= width {
+            let src = row + (2 * tx - p)
+            let a = load16(src), b = load16(src + 2)
+            let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
+            store(d0 - d2, h + tx)
+            store(d1 + d2, h + stride + tx)
+            store(d2 - d1, h + 2 * stride + tx)
+            store(d1 - d3, h + 3 * stride + tx)
+            tx += 8
+        }
+        while tx < tilesX { scalarTile(tx); tx += 1 }
     }
 
     /// y tile = Aᵀ·m·A (+ bias) from M[ξ][co][t], Aᵀ = [1 1 1 0; 0 1 −1 −1]; outputs past
