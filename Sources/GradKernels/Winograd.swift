@@ -47,32 +47,49 @@ enum Winograd {
         return result
     }
 
-    /// U[ξ][co][ci] = (G·w[co, ci]·Gᵀ)[ξ], ξ = 4·row + column of the 4×4 transform.
+    /// U[ξ][co][ci] = (G·w[co, ci]·Gᵀ)[ξ], ξ = 4·row + column of the 4×4 transform;
+    /// eight input channels at a time (gathered taps, contiguous stores).
     static func transformWeights(_ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                  into u: UnsafeMutablePointer<Float>) {
         let stride = outChannels * inChannels
         Parallel.forEach(chunks: outChannels, work: 16 * stride) { co in
-            for ci in 0..<inChannels {
-                let k = w + (co * inChannels + ci) * 9
-                let out = u + co * inChannels + ci
-                // G·g (4×3), G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], then (G·g)·Gᵀ row by row.
-                @inline(__always) func store(row i: Int, _ b0: Float, _ b1: Float, _ b2: Float) {
-                    out[(4 * i) * stride] = b0
-                    out[(4 * i + 1) * stride] = 0.5 * (b0 + b1 + b2)
-                    out[(4 * i + 2) * stride] = 0.5 * (b0 - b1 + b2)
-                    out[(4 * i + 3) * stride] = b2
-                }
-                @inline(__always) func column(_ j: Int) -> (Float, Float, Float, Float) {
-                    let a0 = k[j], a1 = k[3 + j], a2 = k[6 + j]
-                    return (a0, 0.5 * (a0 + a1 + a2), 0.5 * (a0 - a1 + a2), a2)
-                }
-                let c0 = column(0), c1 = column(1), c2 = column(2)
-                store(row: 0, c0.0, c1.0, c2.0)
-                store(row: 1, c0.1, c1.1, c2.1)
-                store(row: 2, c0.2, c1.2, c2.2)
-                store(row: 3, c0.3, c1.3, c2.3)
+            let base = w + co * inChannels * 9, out = u + co * inChannels
+            var ci = 0
+            while ci + 8 <= inChannels {
+                let q = base + ci * 9
+                kernelTransform({ j in
+                    SIMD8(q[j], q[9 + j], q[18 + j], q[27 + j], q[36 + j], q[45 + j], q[54 + j], q[63 + j])
+                }, { xi, value in store(value, out + xi * stride + ci) })
+                ci += 8
+            }
+            while ci < inChannels {
+                let q = base + ci * 9
+                kernelTransform({ j in SIMD2(q[j], 0) }, { xi, value in out[xi * stride + ci] = value[0] })
+                ci += 1
             }
         }
+    }
+
+    /// G·g·Gᵀ for a 3×3 kernel g (`tap(j)`, j = 3·row + column), G = [1 0 0; ½ ½ ½;
+    /// ½ −½ ½; 0 0 1]: `emit(ξ, value)` for the 16 entries, lane by lane.
+    @inline(__always)
+    static func kernelTransform<V: SIMD>(_ tap: (Int) -> V, _ emit: (Int, V) -> Void) where V.Scalar == Float {
+        let half = V(repeating: 0.5)
+        @inline(__always) func column(_ j: Int) -> (V, V, V, V) {
+            let a0 = tap(j), a1 = tap(3 + j), a2 = tap(6 + j)
+            return (a0, half * (a0 + a1 + a2), half * (a0 - a1 + a2), a2)
+        }
+        @inline(__always) func row(_ i: Int, _ b0: V, _ b1: V, _ b2: V) {
+            emit(4 * i, b0)
+            emit(4 * i + 1, half * (b0 + b1 + b2))
+            emit(4 * i + 2, half * (b0 - b1 + b2))
+            emit(4 * i + 3, b2)
+        }
+        let c0 = column(0), c1 = column(1), c2 = column(2)
+        row(0, c0.0, c1.0, c2.0)
+        row(1, c0.1, c1.1, c2.1)
+        row(2, c0.2, c1.2, c2.2)
+        row(3, c0.3, c1.3, c2.3)
     }
 
     /// `y = conv(x, w) + bias` for an applicable geometry (see `isApplicable`).
@@ -186,30 +203,46 @@ enum Winograd {
         }
     }
 
-    /// dW[co][ci] = Gᵀ·dU[·][co][ci]·G (4×4 → 3×3), Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
+    /// dW[co][ci] = Gᵀ·dU[·][co][ci]·G (4×4 → 3×3), Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1];
+    /// eight input channels at a time (contiguous loads, scattered taps).
     static func transformWeightGradient(_ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                         into dw: UnsafeMutablePointer<Float>) {
         let stride = outChannels * inChannels
         Parallel.forEach(chunks: outChannels, work: 16 * stride) { co in
-            for ci in 0..<inChannels {
-                let q = du + co * inChannels + ci
-                @inline(__always) func combine(_ u0: Float, _ u1: Float, _ u2: Float, _ u3: Float) -> (Float, Float, Float) {
-                    (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
-                }
-                // Gᵀ·dU (3×4, column by column), then (Gᵀ·dU)·G row by row.
-                let c0 = combine(q[0], q[4 * stride], q[8 * stride], q[12 * stride])
-                let c1 = combine(q[stride], q[5 * stride], q[9 * stride], q[13 * stride])
-                let c2 = combine(q[2 * stride], q[6 * stride], q[10 * stride], q[14 * stride])
-                let c3 = combine(q[3 * stride], q[7 * stride], q[11 * stride], q[15 * stride])
-                let out = dw + (co * inChannels + ci) * 9
-                let r0 = combine(c0.0, c1.0, c2.0, c3.0)
-                let r1 = combine(c0.1, c1.1, c2.1, c3.1)
-                let r2 = combine(c0.2, c1.2, c2.2, c3.2)
-                out[0] = r0.0; out[1] = r0.1; out[2] = r0.2
-                out[3] = r1.0; out[4] = r1.1; out[5] = r1.2
-                out[6] = r2.0; out[7] = r2.1; out[8] = r2.2
+            let q = du + co * inChannels, out = dw + co * inChannels * 9
+            var ci = 0
+            while ci + 8 <= inChannels {
+                let o = out + ci * 9
+                gradientTransform({ xi in load8(q + xi * stride + ci) }, { j, value in
+                    for lane in 0..<8 { o[9 * lane + j] = value[lane] }
+                })
+                ci += 8
+            }
+            while ci < inChannels {
+                gradientTransform({ xi in SIMD2(q[xi * stride + ci], 0) }, { j, value in out[ci * 9 + j] = value[0] })
+                ci += 1
             }
         }
+    }
+
+    /// Gᵀ·m·G for a 4×4 m (`entry(ξ)`): `emit(j, value)` for the 9 taps, lane by lane.
+    @inline(__always)
+    static func gradientTransform<V: SIMD>(_ entry: (Int) -> V, _ emit: (Int, V) -> Void) where V.Scalar == Float {
+        let half = V(repeating: 0.5)
+        @inline(__always) func combine(_ u0: V, _ u1: V, _ u2: V, _ u3: V) -> (V, V, V) {
+            (u0 + half * (u1 + u2), half * (u1 - u2), half * (u1 + u2) + u3)
+        }
+        // Gᵀ·m (3×4, column by column), then (Gᵀ·m)·G row by row.
+        let c0 = combine(entry(0), entry(4), entry(8), entry(12))
+        let c1 = combine(entry(1), entry(5), entry(9), entry(13))
+        let c2 = combine(entry(2), entry(6), entry(10), entry(14))
+        let c3 = combine(entry(3), entry(7), entry(11), entry(15))
+        let r0 = combine(c0.0, c1.0, c2.0, c3.0)
+        let r1 = combine(c0.1, c1.1, c2.1, c3.1)
+        let r2 = combine(c0.2, c1.2, c2.2, c3.2)
+        emit(0, r0.0); emit(1, r0.1); emit(2, r0.2)
+        emit(3, r1.0); emit(4, r1.1); emit(5, r1.2)
+        emit(6, r2.0); emit(7, r2.1); emit(8, r2.2)
     }
 
     /// V[ξ][ci][t] = (Bᵀ·d·B)[ξ] for the 4×4 input tile d of every tile t of the band,
