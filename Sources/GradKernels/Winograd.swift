@@ -185,20 +185,16 @@ enum Winograd {
                     row(2, a - c, b - d)
                     row(3, V() - c, V() - d)
                 }
-                var tx = 0
-                while tx + 8 <= fullX {
+                sweep(tiles: tilesX, vectors: 0, fullX, vector: { tx in
                     let t = load16(top + 2 * tx)
                     let b = hasBottom ? load16(bottom + 2 * tx) : SIMD16<Float>()
                     emit(t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf, at: row + tx) { store($0, $1) }
-                    tx += 8
-                }
-                while tx < tilesX {
+                }, scalar: { tx in
                     let hasRight = tx < fullX
                     let a = top[2 * tx], b = hasRight ? top[2 * tx + 1] : 0
                     let c = hasBottom ? bottom[2 * tx] : 0, d = hasBottom && hasRight ? bottom[2 * tx + 1] : 0
                     emit(SIMD2(a, 0), SIMD2(b, 0), SIMD2(c, 0), SIMD2(d, 0), at: row + tx) { $1[0] = $0[0] }
-                    tx += 1
-                }
+                })
             }
         }
     }
@@ -277,22 +273,18 @@ enum Winograd {
                     let v1 = v + ((4 + c) * cin + ci) * tiles + t0
                     let v2 = v + ((8 + c) * cin + ci) * tiles + t0
                     let v3 = v + ((12 + c) * cin + ci) * tiles + t0
-                    var tx = 0
-                    while tx + 8 <= tilesX {
+                    sweep(tiles: tilesX, vectors: 0, tilesX, vector: { tx in
                         let e0 = load8(a0 + tx), e1 = load8(a1 + tx), e2 = load8(a2 + tx), e3 = load8(a3 + tx)
                         store(e0 - e2, v0 + tx)
                         store(e1 + e2, v1 + tx)
                         store(e2 - e1, v2 + tx)
                         store(e1 - e3, v3 + tx)
-                        tx += 8
-                    }
-                    while tx < tilesX {
+                    }, scalar: { tx in
                         v0[tx] = a0[tx] - a2[tx]
                         v1[tx] = a1[tx] + a2[tx]
                         v2[tx] = a2[tx] - a1[tx]
                         v3[tx] = a1[tx] - a3[tx]
-                        tx += 1
-                    }
+                    })
                 }
             }
         }
@@ -319,11 +311,11 @@ enum Winograd {
             h[2 * stride + tx] = d2 - d1
             h[3 * stride + tx] = d1 - d3
         }
-        // Vector tiles tx…tx+7 read columns 2·tx − p … 2·tx − p + 17.
+        // Vector tiles tx…tx+7 read columns 2·tx − p … 2·tx − p + 17: from the first tile
+        // past the left padding to the last start whose reads stay inside the row.
         let first = (p + 1) / 2
-        var tx = 0
-        while tx < min(first, tilesX) { scalarTile(tx); tx += 1 }
-        while tx + 8 <= tilesX && 2 * tx - p + 18 <= width {
+        let lastStart = width + p - 18 >= 0 ? (width + p - 18) / 2 : -8
+        sweep(tiles: tilesX, vectors: first, min(tilesX, lastStart + 8), vector: { tx in
             let src = row + (2 * tx - p)
             let a = load16(src), b = load16(src + 2)
             let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
@@ -331,9 +323,7 @@ enum Winograd {
             store(d1 + d2, h + stride + tx)
             store(d2 - d1, h + 2 * stride + tx)
             store(d1 - d3, h + 3 * stride + tx)
-            tx += 8
-        }
-        while tx < tilesX { scalarTile(tx); tx += 1 }
+        }, scalar: scalarTile)
     }
 
     /// y tile = Aᵀ·m·A (+ bias) from M[ξ][co][t], Aᵀ = [1 1 1 0; 0 1 −1 −1]; outputs past
@@ -353,8 +343,7 @@ enum Winograd {
                 let hasBottom = oy + 1 < ho
                 let bottom = plane + (hasBottom ? oy + 1 : oy) * wo
                 let row = mc + r * tilesX
-                var tx = 0
-                while tx + 8 <= fullX {
+                sweep(tiles: tilesX, vectors: 0, fullX, vector: { tx in
                     let q = row + tx
                     // Aᵀ·m: s0 = m_0j + m_1j + m_2j, s1 = m_1j − m_2j − m_3j per column j.
                     let s00 = load8(q) + load8(q + 4 * stride) + load8(q + 8 * stride)
@@ -370,9 +359,7 @@ enum Winograd {
                         let s13 = load8(q + 7 * stride) - load8(q + 11 * stride) - load8(q + 15 * stride)
                         store(interleave(s10 + s11 + s12 + bv, s11 - s12 - s13 + bv), bottom + 2 * tx)
                     }
-                    tx += 8
-                }
-                while tx < tilesX {
+                }, scalar: { tx in
                     let q = row + tx
                     let s00 = q[0] + q[4 * stride] + q[8 * stride], s01 = q[stride] + q[5 * stride] + q[9 * stride]
                     let s02 = q[2 * stride] + q[6 * stride] + q[10 * stride]
@@ -387,10 +374,26 @@ enum Winograd {
                         top[2 * tx + 1] = s01 - s02 - s03 + b
                         if hasBottom { bottom[2 * tx + 1] = s11 - s12 - s13 + b }
                     }
-                    tx += 1
-                }
+                })
             }
         }
+    }
+
+    /// Runs `vector(tx)` on 8-tile groups covering tiles lo..<hi — the last group moved
+    /// back to end at hi, overlapping its neighbour (pure writes, so recomputed tiles get
+    /// the same values) — and `scalar(tx)` on the tiles outside. Fewer than 8 tiles in
+    /// lo..<hi: all scalar.
+    @inline(__always)
+    static func sweep(tiles: Int, vectors lo: Int, _ hi: Int, vector: (Int) -> Void, scalar: (Int) -> Void) {
+        guard hi - lo >= 8 else {
+            for tx in 0..<tiles { scalar(tx) }
+            return
+        }
+        for tx in 0..<lo { scalar(tx) }
+        var tx = lo
+        while tx + 8 < hi { vector(tx); tx += 8 }
+        vector(hi - 8)
+        for tx in hi..<tiles { scalar(tx) }
     }
 
     @inline(__always) private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {

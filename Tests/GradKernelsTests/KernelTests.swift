@@ -85,7 +85,12 @@ struct KernelTests {
 
     /// Winograd directly (the public entry points use it only from `minimumPixels` output pixels):
     /// odd sizes, paddings 0–2, the dropped last row/column.
-    @Test(arguments: KernelTests.bandedGeometries.prefix(4))
+    @Test(arguments: Array(KernelTests.bandedGeometries.prefix(4)) + [
+        // 8–16 tiles per row: overlapping last vector group, edges on both sides.
+        ConvGeometry(batch: 1, inChannels: 16, height: 9, width: 27, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+        ConvGeometry(batch: 1, inChannels: 16, height: 6, width: 26, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2),
+        ConvGeometry(batch: 1, inChannels: 16, height: 5, width: 40, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    ])
     func winogradMatchesReference(g: ConvGeometry) {
         #expect(Winograd.isApplicable(g) || g.batch * g.outHeight * g.outWidth < Winograd.minimumPixels)
         let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 13)
