@@ -48,16 +48,16 @@ let package = Package(
 
         // Images: libpng codec (C, so libpng's longjmp errors stay in C) and image ops.
         .target(name: "PNGCodec", dependencies: ["CPNG"]),
-        .target(name: "Imaging", dependencies: ["Grad", "PNGCodec"]),
+        .target(name: "AtomicFile"),
+        .target(name: "Imaging", dependencies: ["Grad", "PNGCodec", "AtomicFile"]),
 
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN"]),
         .target(name: "Training", dependencies: ["ECDP", "Imaging", "Checkpoints", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
-        .target(name: "Evaluation", dependencies: ["ECDP", "Imaging"], path: "Evaluation",
-                exclude: ["tables"]),
+        .target(name: "Evaluation", dependencies: ["ECDP", "Imaging"], path: "Evaluation"),
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"]),
-        .target(name: "Checkpoints", dependencies: ["GradNN", "HDF5Bridge",
+        .target(name: "Checkpoints", dependencies: ["GradNN", "HDF5Bridge", "AtomicFile",
                                                     .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Checkpoints", exclude: ["pretrained"]),
 
@@ -69,6 +69,7 @@ let package = Package(
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GradKernelsTests", dependencies: ["GradKernels"]),
+        .testTarget(name: "AtomicFileTests", dependencies: ["AtomicFile"]),
         .testTarget(name: "GradTests", dependencies: ["Grad", "TestSupport"]),
         .testTarget(name: "GradNNTests", dependencies: ["GradNN", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),

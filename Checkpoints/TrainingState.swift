@@ -8,6 +8,7 @@
 //   optimizer/step/<path> int64[1], optimizer/m/<path>, optimizer/v/<path>  (Adam)
 //   rng/<name>           uint64[4]   (RandomGenerator state words)
 //   sample_latent        fp32        (the fixed latent of the sample grids; optional)
+import AtomicFile
 import Foundation
 import GradNN
 
@@ -54,30 +55,16 @@ public struct TrainingState {
     /// written, flushed to disk and renamed over `path`, so a crash at any moment leaves
     /// either the previous checkpoint or the new one, never a torn file.
     public func save(to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
-        do {
-            let file = try HDF5File.create(temporary)
-            try write(to: file)
-            try file.close()
-            try Self.flushToDisk(temporary)
-            guard rename(temporary, path) == 0 else {
-                throw CheckpointError(path, "cannot move the new checkpoint into place: \(String(cString: strerror(errno)))")
+        try AtomicFile.write(to: path, durable: true, makeError: { CheckpointError(path, $0) }) { temporary in
+            do {
+                let file = try HDF5File.create(temporary)
+                try write(to: file)
+                try file.close()
+            } catch let e as CheckpointError where e.path == temporary {
+                // Name the checkpoint the user asked for, not the temporary file.
+                throw CheckpointError(path, e.reason)
             }
-            try? Self.flushToDisk(url.deletingLastPathComponent().path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            if let e = error as? CheckpointError, e.path == temporary { throw CheckpointError(path, e.reason) }
-            throw error
         }
-    }
-
-    static func flushToDisk(_ path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw CheckpointError(path, "cannot open for fsync: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw CheckpointError(path, "fsync failed: \(String(cString: strerror(errno)))") }
     }
 
     private func write(to file: HDF5File) throws {

@@ -1,4 +1,5 @@
 // Format by file extension, and reading/writing any supported format as a TensorArchive.
+import AtomicFile
 import Foundation
 
 public enum CheckpointFormat: String, Sendable {
@@ -63,9 +64,7 @@ public enum HDF5Archive {
     /// Float tensors are stored as fp32 (HDF5 here has no fp16/bf16 datasets), integer
     /// tensors as int64.
     public static func write(_ archive: TensorArchive, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp").path
-        do {
+        try AtomicFile.write(to: path, makeError: { CheckpointError(path, $0) }) { temporary in
             let file = try HDF5File.create(temporary)
             for (name, t) in archive.tensors {
                 if t.dtype.isFloatingPoint { try file.write(name, tensor: t.floatTensor()) }
@@ -75,10 +74,6 @@ public enum HDF5Archive {
                 try file.write("__metadata__/\(key)", string: value)
             }
             try file.close()
-            guard rename(temporary, path) == 0 else { throw CheckpointError(path, String(cString: strerror(errno))) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
         }
     }
 }

@@ -1,6 +1,7 @@
 // The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
 // ({name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}),
 // then the raw little-endian data; offsets are relative to the end of the header.
+import AtomicFile
 import Foundation
 
 public enum Safetensors {
@@ -85,18 +86,12 @@ public enum Safetensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(json)
         for (_, t) in archive.tensors { out.append(contentsOf: t.bytes) }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        do {
-            try out.write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError(path, "cannot write: \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError(path, "cannot write: \(reason)")
+        try AtomicFile.write(to: path, makeError: { CheckpointError(path, "cannot write: \($0)") }) { temporary in
+            do {
+                try out.write(to: URL(fileURLWithPath: temporary))
+            } catch {
+                throw CheckpointError(path, "cannot write: \(error.localizedDescription)")
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 // interlaced. Gray is replicated to RGB; alpha is dropped (colour values are kept as
 // stored, the same as PIL's `convert("RGB")`); 16-bit samples keep their precision
 // (v / 65535). Writing quantizes to 8 bit (round(255·clamp(x))) or, on request, 16 bit.
+import AtomicFile
 import Foundation
 import Grad
 import PNGCodec
@@ -71,33 +72,26 @@ public enum PNG {
         }
         let channels = shape[0], h = shape[1], w = shape[2], plane = h * w
         let maxValue = Float(bitDepth == 16 ? 65535 : 255)
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
-        var message = [CChar](repeating: 0, count: 512)
-        let status: Int32 = image.withUnsafePointer { src in
-            func sample(_ c: Int, _ i: Int) -> Float {
-                let v = src[(channels == 1 ? 0 : c) * plane + i]
-                return (min(max(v.isNaN ? 0 : v, 0), 1) * maxValue).rounded()
+        try AtomicFile.write(to: path, makeError: { ImageError(path: path, reason: $0) }) { temporary in
+            var message = [CChar](repeating: 0, count: 512)
+            let status: Int32 = image.withUnsafePointer { src in
+                func sample(_ c: Int, _ i: Int) -> Float {
+                    let v = src[(channels == 1 ? 0 : c) * plane + i]
+                    return (min(max(v.isNaN ? 0 : v, 0), 1) * maxValue).rounded()
+                }
+                if bitDepth == 16 {
+                    var buffer = [UInt16](repeating: 0, count: plane * 3)
+                    for i in 0..<plane { for c in 0..<3 { buffer[3 * i + c] = UInt16(sample(c, i)) } }
+                    return ecdp_png_write(temporary, Int32(w), Int32(h), 16, buffer, &message, message.count)
+                } else {
+                    var buffer = [UInt8](repeating: 0, count: plane * 3)
+                    for i in 0..<plane { for c in 0..<3 { buffer[3 * i + c] = UInt8(sample(c, i)) } }
+                    return ecdp_png_write(temporary, Int32(w), Int32(h), 8, buffer, &message, message.count)
+                }
             }
-            if bitDepth == 16 {
-                var buffer = [UInt16](repeating: 0, count: plane * 3)
-                for i in 0..<plane { for c in 0..<3 { buffer[3 * i + c] = UInt16(sample(c, i)) } }
-                return ecdp_png_write(temporary, Int32(w), Int32(h), 16, buffer, &message, message.count)
-            } else {
-                var buffer = [UInt8](repeating: 0, count: plane * 3)
-                for i in 0..<plane { for c in 0..<3 { buffer[3 * i + c] = UInt8(sample(c, i)) } }
-                return ecdp_png_write(temporary, Int32(w), Int32(h), 8, buffer, &message, message.count)
+            guard status == 0 else {
+                throw ImageError(path: path, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
-        }
-        guard status == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ImageError(path: path, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ImageError(path: path, reason: reason)
         }
     }
 }
