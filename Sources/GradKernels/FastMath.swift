@@ -28,6 +28,34 @@ public enum FastMath {
         return p * Float(bitPattern: (ni &+ 127) &<< 23)
     }
 
+    /// e^x on eight lanes: the same polynomial as the scalar `exp`, for loops the
+    /// auto-vectorizer will not widen (floating-point reductions, several outputs).
+    @inline(__always)
+    public static func exp(_ x: FloatVector) -> FloatVector {
+        // Clamp by masked selects (`clamped` goes through a per-lane generic min/max).
+        let xc = x.replacing(with: -87.3, where: x .< -87.3).replacing(with: 88.3, where: x .> 88.3)
+        let magic = FloatVector(repeating: 12_582_912)
+        let t = xc * 1.442_695_04 + magic
+        let n = t - magic
+        var r = xc - n * 0.693_359_375
+        r = r - n * -2.121_944_4e-4
+        var p = FloatVector(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 0.166_666_655
+        p = p * r + 0.5
+        p = p * r * r + r + 1
+        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        return p * unsafeBitCast((ni &+ 127) &<< 23, to: FloatVector.self)
+    }
+
+    /// σ(x) = 1 / (1 + e^−x) on eight lanes.
+    @inline(__always)
+    public static func sigmoid(_ x: FloatVector) -> FloatVector {
+        1 / (1 + exp(-x))
+    }
+
     /// Applies `f` to `n` floats eight at a time; the tail goes through a padded vector.
     @inline(__always)
     public static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,

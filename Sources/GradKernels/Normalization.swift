@@ -3,33 +3,49 @@
 import Foundation
 
 public enum Normalization {
+    /// Mean and 1/√(var + ε) of `count` floats (biased variance; two passes, the mean
+    /// in Double).
+    @inline(__always)
+    static func statistics(_ p: UnsafePointer<Float>, count: Int, epsilon: Float) -> (mean: Float, rstd: Float) {
+        let m = Reduce.total(p, count: count) / Double(count)
+        let mf = Float(m)
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = 0
+        while j + 8 <= count {
+            let d = UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self) - SIMD8(repeating: mf)
+            acc += d * d
+            j += 8
+        }
+        var v = Double(acc.sum())
+        while j < count { let d = Double(p[j]) - m; v += d * d; j += 1 }
+        return (mf, Float(1 / (v / Double(count) + Double(epsilon)).squareRoot()))
+    }
+
     /// Forward. x, y `[N, C, HW]`; gamma, beta `[C]`; writes `mean` and `rstd` `[N·G]`.
+    /// With `silu`, y = SiLU(GroupNorm(x)) in the same pass (see `groupNormSiLUBackward`).
     public static func groupNormForward(
         x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-        batch: Int, channels: Int, plane: Int, groups: Int, epsilon: Float
+        batch: Int, channels: Int, plane: Int, groups: Int, epsilon: Float, silu: Bool = false
     ) {
         let cpg = channels / groups, groupSize = cpg * plane
         Parallel.forEach(chunks: batch * groups, work: batch * channels * plane * 3) { i in
             let p = x + i * groupSize
-            let m = Reduce.total(p, count: groupSize) / Double(groupSize)
-            let mf = Float(m)
-            var acc = SIMD8<Float>(repeating: 0)
-            var j = 0
-            while j + 8 <= groupSize {
-                let d = UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self) - SIMD8(repeating: mf)
-                acc += d * d
-                j += 8
-            }
-            var v = Double(acc.sum())
-            while j < groupSize { let d = Double(p[j]) - m; v += d * d; j += 1 }
-            let r = Float(1 / (v / Double(groupSize) + Double(epsilon)).squareRoot())
+            let (mf, r) = statistics(p, count: groupSize, epsilon: epsilon)
             mean[i] = mf; rstd[i] = r
             let g0 = (i % groups) * cpg
             for c in 0..<cpg {
                 let a = r * gamma[g0 + c], b = beta[g0 + c] - mf * a
                 let src = p + c * plane, dst = y + i * groupSize + c * plane
-                for k in 0..<plane { dst[k] = src[k] * a + b }
+                if silu {
+                    let av = FloatVector(repeating: a), bv = FloatVector(repeating: b)
+                    FastMath.map(src, dst, plane) { v in
+                        let z = v * av + bv
+                        return z * FastMath.sigmoid(z)
+                    }
+                } else {
+                    for k in 0..<plane { dst[k] = src[k] * a + b }
+                }
             }
         }
     }
@@ -41,7 +57,6 @@ public enum Normalization {
         dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
         batch: Int, channels: Int, plane: Int, groups: Int
     ) {
-        let cpg = channels / groups, groupSize = cpg * plane
         // Per (n, c): Σ dy and Σ dy·x, the two sums everything else is built from.
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: batch * channels * 2)
         defer { sums.deallocate() }
@@ -59,6 +74,69 @@ public enum Normalization {
             while j < plane { a += pg[j]; b += pg[j] * px[j]; j += 1 }
             sums[2 * i] = a; sums[2 * i + 1] = b
         }
+        finishBackward(x: x, gamma: gamma, mean: mean, rstd: rstd, dy: dy, sums: sums, dx: dx,
+                       dgamma: dgamma, dbeta: dbeta, batch: batch, channels: channels, plane: plane, groups: groups)
+    }
+
+    /// Backward of y = SiLU(GroupNorm(x)) from x alone: z = GroupNorm(x) and σ(z) are
+    /// recomputed (one exp per element) instead of kept from the forward, then
+    /// dz = dy·σ·(1 + z·(1 − σ)) is written into dx and the GroupNorm backward finishes
+    /// in place. Against GroupNorm and SiLU as two ops, the forward saves writing z and
+    /// σ and reading z; the backward one full pass.
+    public static func groupNormSiLUBackward(
+        x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
+        batch: Int, channels: Int, plane: Int, groups: Int
+    ) {
+        let cpg = channels / groups
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: batch * channels * 2)
+        defer { sums.deallocate() }
+        Parallel.forEach(chunks: batch * channels, work: batch * channels * plane * 4) { i in
+            let c = i % channels, gi = (i / channels) * groups + c / cpg
+            let a = rstd[gi] * gamma[c], b = beta[c] - mean[gi] * a
+            let px = x + i * plane, pg = dy + i * plane, pz = dx + i * plane
+            let av = FloatVector(repeating: a), bv = FloatVector(repeating: b)
+            var s1 = FloatVector(repeating: 0), s2 = FloatVector(repeating: 0)
+            @inline(__always) func gradient(_ xv: FloatVector, _ gv: FloatVector) -> FloatVector {
+                let z = xv * av + bv
+                let s = FastMath.sigmoid(z)
+                return gv * s * (1 + z * (1 - s))
+            }
+            var k = 0
+            while k + 8 <= plane {
+                let xv = UnsafeRawPointer(px + k).loadUnaligned(as: FloatVector.self)
+                let dz = gradient(xv, UnsafeRawPointer(pg + k).loadUnaligned(as: FloatVector.self))
+                UnsafeMutableRawPointer(pz + k).storeBytes(of: dz, as: FloatVector.self)
+                s1 += dz
+                s2 += dz * xv
+                k += 8
+            }
+            if k < plane {
+                // The tail through zero-padded vectors: padding lanes have dy = 0, so dz = 0.
+                var xv = FloatVector(repeating: 0), gv = FloatVector(repeating: 0)
+                for j in 0..<(plane - k) { xv[j] = px[k + j]; gv[j] = pg[k + j] }
+                let dz = gradient(xv, gv)
+                for j in 0..<(plane - k) { pz[k + j] = dz[j] }
+                s1 += dz
+                s2 += dz * xv
+            }
+            sums[2 * i] = s1.sum(); sums[2 * i + 1] = s2.sum()
+        }
+        finishBackward(x: x, gamma: gamma, mean: mean, rstd: rstd, dy: UnsafePointer(dx), sums: sums, dx: dx,
+                       dgamma: dgamma, dbeta: dbeta, batch: batch, channels: channels, plane: plane, groups: groups)
+    }
+
+    /// The GroupNorm backward from the per-(n, c) sums Σ dy and Σ dy·x: dgamma, dbeta, and
+    /// dx (which may be the same memory as dy: each element is read, then written).
+    private static func finishBackward(
+        x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, sums: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
+        batch: Int, channels: Int, plane: Int, groups: Int
+    ) {
+        let cpg = channels / groups, groupSize = cpg * plane
         for c in 0..<channels {
             var dg: Float = 0, dbv: Float = 0
             for n in 0..<batch {

@@ -106,6 +106,24 @@ struct OpGradientTests {
         gradCheck("groupNorm 1 group", inputs: [x, g, b], step: 5e-3) { Tensor.groupNorm($0[0], groups: 1, gamma: $0[1], beta: $0[2]) }
     }
 
+    @Test func groupNormSiLU() {
+        // Odd plane (3·5) so the vector loops' tails run too.
+        let x = randn([2, 8, 3, 5], seed: 73, scale: 2) + 1
+        let g = randn([8], seed: 74), b = randn([8], seed: 75)
+        gradCheck("groupNormSiLU", inputs: [x, g, b], step: 5e-3) {
+            Tensor.groupNormSiLU($0[0], groups: 4, gamma: $0[1], beta: $0[2])
+        }
+        // The fused op is the composition: same values and same gradients.
+        let r = randn([2, 8, 3, 5], seed: 76)
+        let fused = vjp(at: [x, g, b], cotangent: r) { Tensor.groupNormSiLU($0[0], groups: 2, gamma: $0[1], beta: $0[2]) }
+        let composed = vjp(at: [x, g, b], cotangent: r) { Tensor.groupNorm($0[0], groups: 2, gamma: $0[1], beta: $0[2]).silu() }
+        func close(_ a: Tensor, _ b: Tensor) -> Bool {
+            a.shape == b.shape && zip(a.scalars, b.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * max(1, Swift.abs($1)) }
+        }
+        #expect(close(fused.value, composed.value))
+        for (f, c) in zip(fused.gradients, composed.gradients) { #expect(close(f, c)) }
+    }
+
     @Test func resampling() {
         let x = randn([2, 2, 5, 6], seed: 80)
         gradCheck("nearest ×2", inputs: [x]) { $0[0].upsampledNearest2x() }

@@ -38,10 +38,10 @@ public final class ResnetBlock: Module {
     /// x `[N, in, H, W]`, timeEmbedding `[N, 512]`, lrFeatures already resized to H×W.
     public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, lrFeatures: Tensor) -> Tensor {
         let t = timeIn(timeEmbedding)
-        var h = conv1(norm1(x).silu())
+        var h = conv1(norm1(x, thenSiLU: true))
         h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
         h = h + extraIn(lrFeatures)
-        h = conv2(norm2(h).silu())
+        h = conv2(norm2(h, thenSiLU: true))
         return (skip.map { $0(x) } ?? x) + h
     }
 }

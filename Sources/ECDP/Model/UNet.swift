@@ -112,6 +112,6 @@ public final class UNet: Module {
             case .down: preconditionFailure("down layer on the up path")
             }
         }
-        return outConv(outNorm(h).silu())
+        return outConv(outNorm(h, thenSiLU: true))
     }
 }

@@ -21,4 +21,10 @@ public final class GroupNorm: Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.groupNorm(x, groups: groups, gamma: weight.value, beta: bias.value, epsilon: epsilon)
     }
+
+    /// `self(x).silu()` in one fused op (`Tensor.groupNormSiLU`).
+    public func callAsFunction(_ x: Tensor, thenSiLU: Bool) -> Tensor {
+        guard thenSiLU else { return self(x) }
+        return Tensor.groupNormSiLU(x, groups: groups, gamma: weight.value, beta: bias.value, epsilon: epsilon)
+    }
 }
