@@ -44,7 +44,7 @@ let package = Package(
         // The engine.
         .target(name: "GradKernels", dependencies: ["CBLAS", "CMalloc"], swiftSettings: kernelSettings),
         .target(name: "Grad", dependencies: ["GradKernels"]),
-        .target(name: "GradNN", dependencies: ["Grad"]),
+        .target(name: "GradNN", dependencies: ["Grad", "GradKernels"]),
 
         // Images: libpng codec (C, so libpng's longjmp errors stay in C) and image ops.
         .target(name: "PNGCodec", dependencies: ["CPNG"]),

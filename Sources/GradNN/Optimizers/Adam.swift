@@ -4,6 +4,7 @@
 // with t counted per parameter and bias corrections computed in Double, as Python does.
 import Foundation
 import Grad
+import GradKernels
 
 /// A set of parameters sharing a learning rate (PyTorch's param_groups).
 public struct ParameterGroup {
@@ -55,20 +56,15 @@ public final class Adam {
                 let bc1 = 1 - Foundation.pow(Double(beta1), Double(t))
                 let bc2 = 1 - Foundation.pow(Double(beta2), Double(t))
                 let stepSize = Float(lr / bc1), bc2Sqrt = Float(bc2.squareRoot())
-                let b2 = beta2, eps = epsilon, w1 = 1 - beta1, w2 = 1 - beta2
                 // In place (copy-on-write only if someone else holds the old values).
                 p.value.withUnsafeMutablePointer { pp in
                     g.withUnsafePointer { pg in
                         m.withUnsafeMutableBufferPointer { pm in
                             v.withUnsafeMutableBufferPointer { pv in
-                                for i in 0..<g.count {
-                                    let gi = pg[i]
-                                    // torch.lerp with weight < 0.5: m + w·(g − m).
-                                    pm[i] = pm[i] + w1 * (gi - pm[i])
-                                    pv[i] = pv[i] * b2 + w2 * gi * gi
-                                    let denom = pv[i].squareRoot() / bc2Sqrt + eps
-                                    pp[i] = pp[i] - stepSize * (pm[i] / denom)
-                                }
+                                OptimizerUpdates.adam(parameter: pp, gradient: pg, firstMoment: pm.baseAddress!,
+                                                      secondMoment: pv.baseAddress!, count: g.count,
+                                                      beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                                      stepSize: stepSize, secondMomentCorrectionRoot: bc2Sqrt)
                             }
                         }
                     }

@@ -1,6 +1,7 @@
 // Exponential moving average of weights: avg ← (1 − 1/N)·avg + (1/N)·p after each
 // optimizer step, initialised to the weights (SPEC §12).
 import Grad
+import GradKernels
 
 public final class ExponentialMovingAverage {
     /// The averaged values by parameter path.
@@ -21,13 +22,12 @@ public final class ExponentialMovingAverage {
     }
 
     public func update(from parameters: [(path: String, parameter: Parameter)]) {
-        let d = decay, w = 1 - decay
         for (path, p) in parameters {
             precondition(averages[path] != nil, "EMA has no average for \(path)")
             let value = p.value
             averages[path]!.withUnsafeMutablePointer { pa in
                 value.withUnsafePointer { pp in
-                    for i in 0..<value.count { pa[i] = pa[i] * d + pp[i] * w }
+                    OptimizerUpdates.movingAverage(pa, toward: pp, count: value.count, decay: decay)
                 }
             }
         }
