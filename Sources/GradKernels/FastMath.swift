@@ -7,6 +7,12 @@
 public typealias FloatVector = SIMD8<Float>
 
 public enum FastMath {
+    /// e^r ≈ 1 + r + r²·(c5 + r·(c4 + r·(c3 + r·(c2 + r·(c1 + r·c0))))) on [−ln2/2, ln2/2]
+    /// (Cephes expf), shared by the scalar and the SIMD `exp`.
+    @usableFromInline
+    static let polynomial: (Float, Float, Float, Float, Float, Float) =
+        (1.987_569_15e-4, 1.398_199_95e-3, 8.333_451_9e-3, 4.166_579_6e-2, 0.166_666_655, 0.5)
+
     /// e^x, written so LLVM's loop vectorizer widens loops that call it (no calls, no
     /// trapping conversions; the clamp keeps 2^n representable).
     @inline(__always)
@@ -17,12 +23,13 @@ public enum FastMath {
         let n = t - magic
         var r = xc - n * 0.693_359_375
         r = r - n * -2.121_944_4e-4
-        var p: Float = 1.987_569_15e-4
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 0.166_666_655
-        p = p * r + 0.5
+        let c = polynomial
+        var p = c.0
+        p = p * r + c.1
+        p = p * r + c.2
+        p = p * r + c.3
+        p = p * r + c.4
+        p = p * r + c.5
         p = p * r * r + r + 1
         let ni = t.bitPattern &- magic.bitPattern
         return p * Float(bitPattern: (ni &+ 127) &<< 23)
@@ -39,12 +46,13 @@ public enum FastMath {
         let n = t - magic
         var r = xc - n * 0.693_359_375
         r = r - n * -2.121_944_4e-4
-        var p = FloatVector(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 0.166_666_655
-        p = p * r + 0.5
+        let c = polynomial
+        var p = FloatVector(repeating: c.0)
+        p = p * r + c.1
+        p = p * r + c.2
+        p = p * r + c.3
+        p = p * r + c.4
+        p = p * r + c.5
         p = p * r * r + r + 1
         let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         return p * unsafeBitCast((ni &+ 127) &<< 23, to: FloatVector.self)
