@@ -16,14 +16,25 @@ struct ECDPCommand: ParsableCommand {
         main(nil)
     }
 
-    /// Re-executes the tool with `OPENBLAS_CORETYPE` set when OpenBLAS's own choice is
-    /// known to be slower on this CPU (see `BLAS.recommendedCoreType`). OpenBLAS reads
-    /// the variable only at load time, hence the re-exec; a user's setting always wins.
+    /// Re-executes the tool once with OpenBLAS's load-time settings fixed, which it reads
+    /// only when it loads: `OPENBLAS_CORETYPE` when its own kernel choice is known to be
+    /// slower on this CPU (see `BLAS.recommendedCoreType`), and `OPENBLAS_NUM_THREADS=1`
+    /// because the engine runs OpenBLAS single-threaded (`BLAS.singleThreaded`) — without
+    /// it OpenBLAS starts a thread pool at load that spins for a while on the second core.
+    /// A user's own setting of either always wins.
     static func selectBLASKernels() {
         let env = ProcessInfo.processInfo.environment
-        guard env["OPENBLAS_CORETYPE"] == nil, env["ECDP_BLAS_SELECTED"] == nil,
-              let core = BLAS.recommendedCoreType() else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
+        guard env["ECDP_BLAS_SELECTED"] == nil else { return }
+        var changed = false
+        if env["OPENBLAS_CORETYPE"] == nil, let core = BLAS.recommendedCoreType() {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            changed = true
+        }
+        if env["OPENBLAS_NUM_THREADS"] == nil {
+            setenv("OPENBLAS_NUM_THREADS", "1", 1)
+            changed = true
+        }
+        guard changed else { return }
         setenv("ECDP_BLAS_SELECTED", "1", 1)
         var argv = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &argv)
