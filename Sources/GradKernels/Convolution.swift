@@ -227,6 +227,10 @@ public enum Convolution {
         let hw = g.outHeight * g.outWidth, wo = g.outWidth
         let cout = g.outChannels, k = g.patchSize, size = cout * k
         let groups = min(bands.count, 8)
+        guard groups > 0 else {  // an empty batch or image: no products to sum
+            dw.update(repeating: 0, count: size)
+            return
+        }
         Workspace.withBuffer(count: max(1, groups - 1) * size) { partials in
             Parallel.forEach(chunks: groups, work: size * g.batch * hw / 8) { j in
                 let target = j == 0 ? dw : partials + (j - 1) * size
@@ -240,9 +244,19 @@ public enum Convolution {
                     }
                 }
             }
-            for j in 1..<max(1, groups) {
-                let p = partials + (j - 1) * size
-                for i in 0..<size { dw[i] += p[i] }
+            addPartials(partials, count: groups - 1, size: size, into: dw)
+        }
+    }
+
+    /// target += partials[0] + partials[1] + … (each `size` floats, added in order, so
+    /// every element gets the same bits whatever the thread count).
+    static func addPartials(_ partials: UnsafePointer<Float>, count: Int, size: Int,
+                            into target: UnsafeMutablePointer<Float>) {
+        guard count > 0 else { return }
+        Parallel.forRanges(count: size) { r in
+            for j in 0..<count {
+                let p = partials + j * size
+                for i in r { target[i] += p[i] }
             }
         }
     }

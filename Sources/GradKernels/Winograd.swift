@@ -146,10 +146,7 @@ enum Winograd {
                     }
                 }
             }
-            for j in 1..<groups {
-                let p = partials + j * size
-                for i in 0..<size { partials[i] += p[i] }
-            }
+            Convolution.addPartials(partials + size, count: groups - 1, size: size, into: partials)
             transformWeightGradient(partials, outChannels: cout, inChannels: cin, into: dw)
         }
     }
