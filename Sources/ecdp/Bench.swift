@@ -9,7 +9,7 @@ import Training
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed (median of repeated runs).",
-        subcommands: [Kernels.self, TrainStep.self, AdjointMemory.self]
+        subcommands: [Kernels.self, TrainStep.self, Convolution2D.self, AdjointMemory.self]
     )
 
     struct AdjointMemory: ParsableCommand {
@@ -122,6 +122,52 @@ struct Bench: ParsableCommand {
             }
             results.append(("threads", Parallel.maxThreads))
             printResults(results, json: json)
+        }
+    }
+
+    struct Convolution2D: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "conv",
+            abstract: "One 2-D convolution of a given shape: forward, and forward + backward (dX, dW, db).")
+
+        @Option(help: "Input shape N,C,H,W.") var input = "1,64,128,128"
+        @Option(help: "Output channels.") var outChannels = 64
+        @Option(help: "Square kernel size.") var kernel = 3
+        @Option var stride = 1
+        @Option(help: "Padding (default: kernel / 2).") var padding: Int?
+        @Option(help: "Timed repetitions (median).") var repetitions = 20
+        @OptionGroup var threadOptions: ThreadOptions
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let dims = input.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard dims.count == 4, dims.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--input must be four positive integers N,C,H,W, got '\(input)'")
+            }
+            guard outChannels > 0, kernel > 0, stride > 0 else {
+                throw ValidationError("--out-channels, --kernel and --stride must be positive")
+            }
+            let pad = padding ?? kernel / 2
+            guard dims[2] + 2 * pad >= kernel, dims[3] + 2 * pad >= kernel else {
+                throw ValidationError("a \(kernel)×\(kernel) kernel does not fit a \(dims[2])×\(dims[3]) input with padding \(pad)")
+            }
+            threadOptions.apply()
+            var rng = RandomGenerator(seed: 0)
+            let x = Tensor.randomNormal(dims, using: &rng)
+            let w = Tensor.randomNormal([outChannels, dims[1], kernel, kernel], using: &rng)
+            let b = Tensor.zeros([outChannels])
+            let y = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
+            let forward = medianMilliseconds(repetitions: repetitions) {
+                _ = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
+            }
+            let ones = Tensor.ones(y.shape)
+            let forwardBackward = medianMilliseconds(repetitions: repetitions) {
+                _ = vjp(at: [x, w, b], cotangent: ones) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad) }
+            }
+            printResults([
+                ("input", input), ("out_channels", outChannels), ("kernel", kernel), ("stride", stride), ("padding", pad),
+                ("fwd_ms", rounded(forward)), ("fwdbwd_ms", rounded(forwardBackward)), ("threads", Parallel.maxThreads),
+            ], json: json)
         }
     }
 
