@@ -53,6 +53,8 @@ struct KernelTests {
         ConvGeometry(batch: 1, inChannels: 16, height: 101, width: 64, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         ConvGeometry(batch: 2, inChannels: 64, height: 127, width: 64, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 2, inChannels: 600, height: 3, width: 2000, outChannels: 2, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
+        // Many output channels on a small map: Winograd's whole-problem layout.
+        ConvGeometry(batch: 1, inChannels: 16, height: 32, width: 33, outChannels: 160, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
     ]
 
     @Test(arguments: [
@@ -97,21 +99,28 @@ struct KernelTests {
         let w = seededValues(g.outChannels * g.patchSize, seed: 14)
         let b = seededValues(g.outChannels, seed: 15)
         let dy = seededValues(g.batch * g.outChannels * g.outHeight * g.outWidth, seed: 16)
-        var y = [Float](repeating: .nan, count: dy.count), dw = [Float](repeating: .nan, count: w.count)
-        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
-            dy.withUnsafeBufferPointer { pdy in y.withUnsafeMutableBufferPointer { py in
-                dw.withUnsafeMutableBufferPointer { pdw in
-                    Winograd.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!, g)
-                    Winograd.weightGradient(x: px.baseAddress!, dy: pdy.baseAddress!, g, into: pdw.baseAddress!)
-                } } } } } }
         let refY = Reference.conv2d(x, w, b, g), refDW = Reference.conv2dBackward(x, w, dy, g).dw
         let scale = max(1, refDW.map { Swift.abs($0) }.max() ?? 1)
-        #expect(zip(y, refY).allSatisfy { Swift.abs($0 - $1) <= 1e-4 })
-        #expect(zip(dw, refDW).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * scale })
+        for layout in [Winograd.Layout.bands, .whole] {
+            var y = [Float](repeating: .nan, count: dy.count), dw = [Float](repeating: .nan, count: w.count)
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+                dy.withUnsafeBufferPointer { pdy in y.withUnsafeMutableBufferPointer { py in
+                    dw.withUnsafeMutableBufferPointer { pdw in
+                        Winograd.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!,
+                                         y: py.baseAddress!, g, layout: layout)
+                        Winograd.weightGradient(x: px.baseAddress!, dy: pdy.baseAddress!, g, into: pdw.baseAddress!,
+                                                layout: layout)
+                    } } } } } }
+            #expect(zip(y, refY).allSatisfy { Swift.abs($0 - $1) <= 1e-4 }, "\(layout)")
+            #expect(zip(dw, refDW).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * scale }, "\(layout)")
+        }
     }
 
-    @Test func convolutionDoesNotDependOnThreadCount() {
-        let g = KernelTests.bandedGeometries[3]
+    @Test(arguments: [KernelTests.bandedGeometries[3], KernelTests.bandedGeometries[6]])
+    func convolutionDoesNotDependOnThreadCount(g: ConvGeometry) {
+        // The two geometries cover both Winograd layouts.
+        #expect(Winograd.isApplicable(g))
+        #expect(Winograd.fitsWhole(g) == (g.outChannels == 160))
         let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 10)
         let w = seededValues(g.outChannels * g.patchSize, seed: 11)
         let dy = seededValues(g.batch * g.outChannels * g.outHeight * g.outWidth, seed: 12)
