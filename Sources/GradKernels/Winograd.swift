@@ -18,14 +18,21 @@ enum Winograd {
     static func isApplicable(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding <= 2
             && g.inChannels >= 16 && g.outChannels >= 8 && g.outHeight > 0 && g.outWidth > 0
-            && g.batch * g.outHeight * g.outWidth >= minimumPixels
+            && pixels(g) >= minimumPixels && pixels(g) * max(g.inChannels, g.outChannels) >= minimumWork
     }
 
-    /// Below this many output pixels (all images) the weight transform (16·Cout·Cin
-    /// values) and the small per-position GEMMs cost more than Winograd saves: on the
-    /// `small` model, 1024 was best among 256…16384 (`ecdp bench train`, weight
-    /// transforms threaded).
-    static let minimumPixels = 1024
+    /// Output pixels over all images.
+    static func pixels(_ g: ConvGeometry) -> Int { g.batch * g.outHeight * g.outWidth }
+
+    /// Where Winograd pays, measured with `ecdp bench conv` and `ecdp bench train`: its
+    /// fixed costs grow with the weights (16·Cout·Cin transformed values, U packed per
+    /// band) and its savings with pixels × channels. At 128 → 128 channels, 16² maps
+    /// were slower than im2col (1.8 against 2.1 ms forward + backward) and 32² faster;
+    /// at 256 channels already 20² was faster (7.5 → 6.0 ms); the RRDB's 32-channel
+    /// growth convolutions at 40² (1600 pixels, Cin 64–192) are much faster (the
+    /// paper-size step took 3170 ms with them on im2col, 2790 with Winograd).
+    static let minimumPixels = 256
+    static let minimumWork = 1 << 16  // pixels × max(Cin, Cout)
 
     /// Tile rows `firstTileRow..<firstTileRow+tileRows` of image `image`.
     struct Band {
