@@ -41,6 +41,7 @@ public enum BLAS {
         beta: Float = 0, y: UnsafeMutablePointer<Float>
     ) {
         guard m > 0, n > 0 else { return }
+        _ = singleThreaded
         cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), alpha, a, blasint(lda), x, 1, beta, y, 1)
     }
@@ -49,6 +50,7 @@ public enum BLAS {
     @inlinable
     public static func saxpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         guard count > 0 else { return }
+        _ = singleThreaded
         cblas_saxpy(blasint(count), alpha, x, 1, y, 1)
     }
 
@@ -93,12 +95,6 @@ public enum BLAS {
                       beta: beta, c: c + lo, ldc: ldc)
             }
         }
-    }
-
-    /// The number of threads OpenBLAS uses (1: see `singleThreaded`).
-    public static var threadCount: Int {
-        _ = singleThreaded
-        return Int(openblas_get_num_threads())
     }
 
     /// Build configuration reported by OpenBLAS (core type and threading), for benchmarks.

@@ -34,20 +34,12 @@ public struct ConvGeometry: Sendable, Equatable {
         let ho = outHeight, wo = outWidth
         let columnBudget = max(wo, Convolution.bandFloats / max(1, patchSize))
         let rows = Convolution.bandRows(total: ho, budget: columnBudget / max(1, wo), batch: batch)
-        var result: [ConvBand] = []
-        result.reserveCapacity(batch * ((ho + rows - 1) / rows))
-        for n in 0..<batch {
-            var r = 0
-            while r < ho {
-                result.append(ConvBand(image: n, firstRow: r, rows: min(rows, ho - r)))
-                r += rows
-            }
-        }
-        return result
+        return Convolution.bands(batch: batch, rows: ho, rowsPerBand: rows)
     }
 }
 
-/// Output rows `firstRow..<firstRow+rows` of image `image`.
+/// Rows `firstRow..<firstRow+rows` of image `image`: output rows for im2col, rows of
+/// 2×2 output tiles for Winograd.
 struct ConvBand {
     var image, firstRow, rows: Int
 }
@@ -67,6 +59,20 @@ public enum Convolution {
 
     /// Lower bound on the bands of one convolution (for parallelism, see `bandRows`).
     static let minimumBands = 4
+
+    /// Every image's `rows` split into bands of `rowsPerBand` (the last may be shorter).
+    static func bands(batch: Int, rows: Int, rowsPerBand: Int) -> [ConvBand] {
+        var result: [ConvBand] = []
+        result.reserveCapacity(batch * ((rows + rowsPerBand - 1) / rowsPerBand))
+        for n in 0..<batch {
+            var r = 0
+            while r < rows {
+                result.append(ConvBand(image: n, firstRow: r, rows: min(rowsPerBand, rows - r)))
+                r += rowsPerBand
+            }
+        }
+        return result
+    }
 
     /// Writes the columns of `band` into `cols`, laid out `[patchSize, rows·Wo]`.
     static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
@@ -180,17 +186,17 @@ public enum Convolution {
                 db[c] = s
             }
         }
-        let bands = g.bands
         if let dw {
             if Winograd.isApplicable(g) {
                 Winograd.weightGradient(x: x, dy: dy, g, into: dw)
             } else {
-                weightGradient(x: x, dy: dy, g, bands: bands, into: dw)
+                weightGradient(x: x, dy: dy, g, into: dw)
             }
         }
         guard let dx else { return }
         if g.isPointwise {
             // dX = Wᵀ · dY, band by band.
+            let bands = g.bands
             Parallel.forEach(chunks: bands.count, work: cout * k * g.batch * hw / 8) { i in
                 let band = bands[i], offset = band.firstRow * wo
                 BLAS.sgemm(transA: true, m: k, n: band.rows * wo, k: cout, a: w, lda: k,
@@ -205,6 +211,7 @@ public enum Convolution {
             // Columns = Wᵀ · dY per band, scattered back by col2im. Bands of one image
             // overlap in dX, so an image's bands run in order on one thread.
             dx.update(repeating: 0, count: g.batch * g.inChannels * g.height * g.width)
+            let bands = g.bands
             Parallel.forEach(chunks: g.batch, work: cout * k * g.batch * hw / 8) { n in
                 for band in bands where band.image == n {
                     Workspace.withBuffer(count: k * band.rows * wo) { cols in
@@ -218,45 +225,46 @@ public enum Convolution {
         }
     }
 
-    /// dW = Σ over bands of dY_band · columns_bandᵀ. The bands are split into a fixed
-    /// number of groups (from the geometry, not the thread count), each summed into its
-    /// own partial in parallel; the partials are then added in order, so the bits do not
-    /// depend on how many threads ran.
+    /// dW = Σ over bands of dY_band · columns_bandᵀ, summed by `sumInGroups`.
     static func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, _ g: ConvGeometry,
-                               bands: [ConvBand], into dw: UnsafeMutablePointer<Float>) {
+                               into dw: UnsafeMutablePointer<Float>) {
         let hw = g.outHeight * g.outWidth, wo = g.outWidth
-        let cout = g.outChannels, k = g.patchSize, size = cout * k
-        let groups = min(bands.count, 8)
-        guard groups > 0 else {  // an empty batch or image: no products to sum
-            dw.update(repeating: 0, count: size)
-            return
-        }
-        Workspace.withBuffer(count: max(1, groups - 1) * size) { partials in
-            Parallel.forEach(chunks: groups, work: size * g.batch * hw / 8) { j in
-                let target = j == 0 ? dw : partials + (j - 1) * size
-                let lo = bands.count * j / groups, hi = bands.count * (j + 1) / groups
-                for i in lo..<hi {
-                    let band = bands[i]
-                    withColumns(x, g, band: band) { cols, ld in
-                        BLAS.sgemm(transB: true, m: cout, n: k, k: band.rows * wo,
-                                   a: dy + band.image * cout * hw + band.firstRow * wo, lda: hw,
-                                   b: cols, ldb: ld, beta: i == lo ? 0 : 1, c: target, ldc: k)
-                    }
-                }
+        let cout = g.outChannels, k = g.patchSize
+        let bands = g.bands
+        sumInGroups(terms: bands.count, size: cout * k, work: cout * k * g.batch * hw / 8, into: dw) { i, target, overwrite in
+            let band = bands[i]
+            withColumns(x, g, band: band) { cols, ld in
+                BLAS.sgemm(transB: true, m: cout, n: k, k: band.rows * wo,
+                           a: dy + band.image * cout * hw + band.firstRow * wo, lda: hw,
+                           b: cols, ldb: ld, beta: overwrite ? 0 : 1, c: target, ldc: k)
             }
-            addPartials(partials, count: groups - 1, size: size, into: dw)
         }
     }
 
-    /// target += partials[0] + partials[1] + … (each `size` floats, added in order, so
-    /// every element gets the same bits whatever the thread count).
-    static func addPartials(_ partials: UnsafePointer<Float>, count: Int, size: Int,
-                            into target: UnsafeMutablePointer<Float>) {
-        guard count > 0 else { return }
-        Parallel.forRanges(count: size) { r in
-            for j in 0..<count {
-                let p = partials + j * size
-                for i in r { target[i] += p[i] }
+    /// `result` = Σ of `terms` terms of `size` floats, each added by `add(term, target,
+    /// overwrite)` (which overwrites `target` when `overwrite`). The terms are split into a
+    /// fixed number of groups (from `terms`, not the thread count), each summed into its
+    /// own partial in parallel; the partials are then added in order, so every element
+    /// gets the same bits however many threads ran. No terms: zero.
+    static func sumInGroups(terms: Int, size: Int, work: Int, into result: UnsafeMutablePointer<Float>,
+                            _ add: (_ term: Int, _ target: UnsafeMutablePointer<Float>, _ overwrite: Bool) -> Void) {
+        let groups = min(terms, 8)
+        guard groups > 0 else {
+            result.update(repeating: 0, count: size)
+            return
+        }
+        Workspace.withBuffer(count: max(1, groups - 1) * size) { partials in
+            Parallel.forEach(chunks: groups, work: work) { j in
+                let target = j == 0 ? result : partials + (j - 1) * size
+                let lo = terms * j / groups, hi = terms * (j + 1) / groups
+                for i in lo..<hi { add(i, target, i == lo) }
+            }
+            guard groups > 1 else { return }
+            Parallel.forRanges(count: size) { r in
+                for j in 0..<(groups - 1) {
+                    let p = partials + j * size
+                    for i in r { result[i] += p[i] }
+                }
             }
         }
     }

@@ -34,24 +34,13 @@ enum Winograd {
     static let minimumPixels = 256
     static let minimumWork = 1 << 16  // pixels × max(Cin, Cout)
 
-    /// Tile rows `firstTileRow..<firstTileRow+tileRows` of image `image`.
-    struct Band {
-        var image, firstTileRow, tileRows: Int
-    }
-
-    static func bands(_ g: ConvGeometry) -> [Band] {
+    /// Bands of tile rows (a `ConvBand`'s rows are tile rows here), sized so that a
+    /// band's V and M matrices fit `Convolution.bandFloats`.
+    static func bands(_ g: ConvGeometry) -> [ConvBand] {
         let tilesY = (g.outHeight + 1) / 2, tilesX = (g.outWidth + 1) / 2
         let tilesPerBand = Convolution.bandFloats / (16 * (g.inChannels + g.outChannels))
         let rows = Convolution.bandRows(total: tilesY, budget: tilesPerBand / tilesX, batch: g.batch)
-        var result: [Band] = []
-        for n in 0..<g.batch {
-            var r = 0
-            while r < tilesY {
-                result.append(Band(image: n, firstTileRow: r, tileRows: min(rows, tilesY - r)))
-                r += rows
-            }
-        }
-        return result
+        return Convolution.bands(batch: g.batch, rows: tilesY, rowsPerBand: rows)
     }
 
     /// U[ξ][co][ci] = (G·w[co, ci]·Gᵀ)[ξ], ξ = 4·row + column of the 4×4 transform;
@@ -109,12 +98,12 @@ enum Winograd {
         Workspace.withBuffer(count: 16 * cout * cin) { u in
             transformWeights(w, outChannels: cout, inChannels: cin, into: u)
             let uc = UnsafePointer(u)
-            if layout.isWhole(g) {
+            if layout.isWhole(g, bands: bands) {
                 forwardWhole(x: x, u: uc, bias: bias, y: y, g)
                 return
             }
             Parallel.forEach(chunks: bands.count, work: 8 * cout * cin * g.batch * g.outHeight * g.outWidth) { i in
-                let band = bands[i], tiles = band.tileRows * tilesX
+                let band = bands[i], tiles = band.rows * tilesX
                 let rowScratch = 16 * ((tilesX + 7) / 8 * 8)
                 Workspace.withBuffer(count: 16 * (cin + cout) * tiles + rowScratch) { buffer in
                     let v = buffer, m = buffer + 16 * cin * tiles, scratch = m + 16 * cout * tiles
@@ -134,9 +123,9 @@ enum Winograd {
     enum Layout {
         case automatic, bands, whole
 
-        func isWhole(_ g: ConvGeometry) -> Bool {
+        func isWhole(_ g: ConvGeometry, bands: [ConvBand]) -> Bool {
             switch self {
-            case .automatic: fitsWhole(g)
+            case .automatic: fitsWhole(g, bands: bands)
             case .bands: false
             case .whole: true
             }
@@ -150,8 +139,8 @@ enum Winograd {
     /// outweighs a band's own work: 256 → 256 channels at 40² took 22.0 ms forward +
     /// backward in bands and 14.9 ms whole (PyTorch 21.0); at 128 channels on 16² maps
     /// (Cout = 2 × the band) bands were still faster, 4.3 against 4.9 ms.
-    static func fitsWhole(_ g: ConvGeometry) -> Bool {
-        let bandTiles = max(1, totalTiles(g) / max(1, bands(g).count))
+    static func fitsWhole(_ g: ConvGeometry, bands: [ConvBand]) -> Bool {
+        let bandTiles = max(1, totalTiles(g) / max(1, bands.count))
         return g.outChannels > 2 * bandTiles
     }
 
@@ -160,8 +149,8 @@ enum Winograd {
     }
 
     /// An image as one band (the phases' unit of layout).
-    static func wholeImage(_ g: ConvGeometry, _ n: Int) -> Band {
-        Band(image: n, firstTileRow: 0, tileRows: (g.outHeight + 1) / 2)
+    static func wholeImage(_ g: ConvGeometry, _ n: Int) -> ConvBand {
+        ConvBand(image: n, firstRow: 0, rows: (g.outHeight + 1) / 2)
     }
 
     /// Runs `body(image, channel, scratch)` for every image and channel, in parallel,
@@ -222,45 +211,39 @@ enum Winograd {
 
     /// dW for an applicable geometry, the adjoint of `forward`: with Z_t = U ⊙ V_t and
     /// y_t = Aᵀ·Z_t·A, dU = Σ_t (A·dy_t·Aᵀ) ⊙ V_t (16 GEMMs over the tiles of each band)
-    /// and dW = Gᵀ·dU·G. Bands are summed in a fixed number of groups (from the geometry,
-    /// not the thread count), as in `Convolution.weightGradient`.
+    /// and dW = Gᵀ·dU·G. Bands are summed by `Convolution.sumInGroups`.
     static func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, _ g: ConvGeometry,
                                into dw: UnsafeMutablePointer<Float>, layout: Layout = .automatic) {
-        if layout.isWhole(g) {
+        let bands = bands(g)
+        if layout.isWhole(g, bands: bands) {
             weightGradientWhole(x: x, dy: dy, g, into: dw)
             return
         }
         let cin = g.inChannels, cout = g.outChannels, size = 16 * cout * cin
         let tilesX = (g.outWidth + 1) / 2
-        let bands = bands(g)
-        let groups = min(bands.count, 8)
-        Workspace.withBuffer(count: groups * size) { partials in
-            Parallel.forEach(chunks: groups, work: 8 * cout * cin * g.batch * g.outHeight * g.outWidth) { j in
-                let target = partials + j * size
-                let lo = bands.count * j / groups, hi = bands.count * (j + 1) / groups
-                for i in lo..<hi {
-                    let band = bands[i], tiles = band.tileRows * tilesX
-                    let rowScratch = 16 * ((tilesX + 7) / 8 * 8)
-                    Workspace.withBuffer(count: 16 * (cin + cout) * tiles + rowScratch) { buffer in
-                        let v = buffer, e = buffer + 16 * cin * tiles, scratch = e + 16 * cout * tiles
-                        transformInput(x, g, band: band, channels: 0..<cin, into: v, ld: tiles, scratch: scratch)
-                        transformOutputGradient(dy, g, band: band, channels: 0..<cout, into: e, ld: tiles)
-                        for xi in 0..<16 {
-                            BLAS.sgemm(transB: true, m: cout, n: cin, k: tiles, a: e + xi * cout * tiles, lda: tiles,
-                                       b: v + xi * cin * tiles, ldb: tiles, beta: i == lo ? 0 : 1,
-                                       c: target + xi * cout * cin, ldc: cin)
-                        }
+        Workspace.withBuffer(count: size) { du in
+            Convolution.sumInGroups(terms: bands.count, size: size, work: 8 * cout * cin * g.batch * g.outHeight * g.outWidth,
+                                    into: du) { i, target, overwrite in
+                let band = bands[i], tiles = band.rows * tilesX
+                let rowScratch = 16 * ((tilesX + 7) / 8 * 8)
+                Workspace.withBuffer(count: 16 * (cin + cout) * tiles + rowScratch) { buffer in
+                    let v = buffer, e = buffer + 16 * cin * tiles, scratch = e + 16 * cout * tiles
+                    transformInput(x, g, band: band, channels: 0..<cin, into: v, ld: tiles, scratch: scratch)
+                    transformOutputGradient(dy, g, band: band, channels: 0..<cout, into: e, ld: tiles)
+                    for xi in 0..<16 {
+                        BLAS.sgemm(transB: true, m: cout, n: cin, k: tiles, a: e + xi * cout * tiles, lda: tiles,
+                                   b: v + xi * cin * tiles, ldb: tiles, beta: overwrite ? 0 : 1,
+                                   c: target + xi * cout * cin, ldc: cin)
                     }
                 }
             }
-            Convolution.addPartials(partials + size, count: groups - 1, size: size, into: partials)
-            transformWeightGradient(partials, outChannels: cout, inChannels: cin, into: dw)
+            transformWeightGradient(du, outChannels: cout, inChannels: cin, into: dw)
         }
     }
 
     /// E[ξ][co][t] = (A·dy_t·Aᵀ)[ξ] for the 2×2 output-gradient tile dy_t (zero past the
     /// image edge), A = [1 0; 1 1; 1 −1; 0 −1].
-    static func transformOutputGradient(_ dy: UnsafePointer<Float>, _ g: ConvGeometry, band: Band,
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
                                         channels: Range<Int>, into e: UnsafeMutablePointer<Float>, ld tiles: Int) {
         let tilesX = (g.outWidth + 1) / 2
         let cout = g.outChannels, ho = g.outHeight, wo = g.outWidth
@@ -268,8 +251,8 @@ enum Winograd {
         for co in channels {
             let plane = dy + (band.image * cout + co) * ho * wo
             let ec = e + co * tiles
-            for r in 0..<band.tileRows {
-                let oy = 2 * (band.firstTileRow + r)
+            for r in 0..<band.rows {
+                let oy = 2 * (band.firstRow + r)
                 let top = plane + oy * wo
                 let hasBottom = oy + 1 < ho
                 let bottom = plane + (hasBottom ? oy + 1 : oy) * wo
@@ -350,7 +333,7 @@ enum Winograd {
     /// in a ring of four rows: consecutive tile rows share two input rows), then Bᵀ·(d·B)
     /// down the columns. Explicit SIMD over 8 tiles: the loops touch up to 8 pointers,
     /// more than the auto-vectorizer's alias checks accept.
-    static func transformInput(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: Band, channels: Range<Int>,
+    static func transformInput(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand, channels: Range<Int>,
                                into v: UnsafeMutablePointer<Float>, ld tiles: Int, scratch: UnsafeMutablePointer<Float>) {
         let tilesX = (g.outWidth + 1) / 2
         let cin = g.inChannels, p = g.padding
@@ -359,8 +342,8 @@ enum Winograd {
         let ring = scratch
         for ci in channels {
             let plane = x + (band.image * cin + ci) * g.height * g.width
-            for r in 0..<band.tileRows {
-                let ty = band.firstTileRow + r
+            for r in 0..<band.rows {
+                let ty = band.firstRow + r
                 for k in (r == 0 ? 0 : 2)..<4 {
                     let iy = 2 * ty - p + k
                     let slot = ring + ((2 * r + k) & 3) * 4 * vectorTiles
@@ -432,7 +415,7 @@ enum Winograd {
 
     /// y tile = Aᵀ·m·A (+ bias) from M[ξ][co][t], Aᵀ = [1 1 1 0; 0 1 −1 −1]; outputs past
     /// the image's last row or column (odd sizes) are dropped.
-    static func transformOutput(_ m: UnsafePointer<Float>, ld tiles: Int, _ g: ConvGeometry, band: Band,
+    static func transformOutput(_ m: UnsafePointer<Float>, ld tiles: Int, _ g: ConvGeometry, band: ConvBand,
                                 channels: Range<Int>, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let tilesX = (g.outWidth + 1) / 2
         let cout = g.outChannels, ho = g.outHeight, wo = g.outWidth
@@ -441,8 +424,8 @@ enum Winograd {
             let b = bias?[co] ?? 0
             let plane = y + (band.image * cout + co) * ho * wo
             let mc = m + co * tiles, stride = cout * tiles
-            for r in 0..<band.tileRows {
-                let oy = 2 * (band.firstTileRow + r)
+            for r in 0..<band.rows {
+                let oy = 2 * (band.firstRow + r)
                 let top = plane + oy * wo
                 let hasBottom = oy + 1 < ho
                 let bottom = plane + (hasBottom ? oy + 1 : oy) * wo
