@@ -55,7 +55,7 @@ struct Bench: ParsableCommand {
                     } else {
                         var count = 0
                         _ = vjp(at: [xT, feats], parameters: params, cotangent: nil) { ins in
-                            let r = try! solver.integrate({ y, t in f(y, t, ins[1]) }, from: ins[0], t0: 300, t1: 0.1)
+                            let r = try! solver.integrate({ y, t in f(y, t, ins[1]) }, from: ins[0], t0: 300, t1: 0.1, jumpTimes: [0.1])
                             count = r.evaluations
                             return loss(r.y)
                         }

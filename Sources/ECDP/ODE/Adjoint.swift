@@ -30,7 +30,7 @@ public enum Adjoint {
         y0: Tensor, t0: Double, t1: Double, solver: DormandPrince, lossGradient: (Tensor) -> Tensor
     ) throws -> AdjointGradients {
         let forward = try withoutDerivatives {
-            try solver.integrate({ y, t in f(y, t, extra) }, from: y0, t0: t0, t1: t1)
+            try solver.integrate({ y, t in f(y, t, extra) }, from: y0, t0: t0, t1: t1, jumpTimes: [t1])
         }
         let y1 = forward.y
         let dLdy1 = lossGradient(y1)
@@ -49,7 +49,10 @@ public enum Adjoint {
                                       + dParams.map { -$0 } + [-r.inputGradients[1].reshaped([c])], axis: 0)
         }
         var backwardSolver = solver
-        backwardSolver.components = [n, n, p, c].filter { $0 > 0 }
+        // torchdiffeq's adjoint norm: the largest RMS over y, a and each parameter's
+        // gradient. Its backward solve keeps no jump time (the forward's end time is its
+        // start), so it may step past t0 and interpolate there.
+        backwardSolver.components = ([n, n] + paramCounts + [c]).filter { $0 > 0 }
         let backward = try backwardSolver.integrate(augmented, from: state0, t0: t1, t1: t0)
         let parts = backward.y.split(sizes: [n, n, p, c], axis: 0)
         return AdjointGradients(

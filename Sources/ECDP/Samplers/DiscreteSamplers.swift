@@ -5,20 +5,21 @@ import Foundation
 
 public enum DiscreteSamplers {
     /// Ancestral sampling (Ho et al. 2020, eq. 11) with injected variance β_i, from
-    /// i = 299 down to i = 5, then the x0 projection at i = 4 (the official code stops
-    /// there instead of running the last, noisiest-to-estimate steps).
+    /// i = 299 down to i = 6, then the x0 projection at i = 5 itself: the official loop
+    /// runs i = 299 … `end_step` = 5 and projects on its last index, 295 evaluations.
     public static func ancestral(_ eps: NoiseEstimator, sde: MVPSDE, xT: Tensor,
                                  using rng: inout RandomGenerator) -> (x0: Tensor, evaluations: Int) {
         let abar = sde.discreteAlphaBars(steps: 300)
         var x = xT
         var nfe = 0
-        for i in stride(from: 299, through: 5, by: -1) {
+        let endStep = 5
+        for i in stride(from: 299, to: endStep, by: -1) {
             let alpha = i == 0 ? abar[0] : abar[i] / abar[i - 1], beta = 1 - alpha
             let e = eps(x, Double(i + 1)); nfe += 1
             let mean = (x - e * Float(beta / (1 - abar[i]).squareRoot())) * Float(1 / alpha.squareRoot())
             x = mean + Tensor.randomNormal(x.shape, using: &rng) * Float(beta.squareRoot())
         }
-        let i = 4
+        let i = endStep
         let e = eps(x, Double(i + 1)); nfe += 1
         return ((x - e * Float((1 - abar[i]).squareRoot())) * Float(1 / abar[i].squareRoot()), nfe)
     }

@@ -67,7 +67,9 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
         }
         switch self {
         case let .rk45(rtol, atol):
-            let r = try DormandPrince(rtol: rtol, atol: atol).integrate(flow, from: xT, t0: sde.horizon, t1: endTime)
+            // The official call passes its end time as a jump time: the last step lands on it.
+            let r = try DormandPrince(rtol: rtol, atol: atol).integrate(flow, from: xT, t0: sde.horizon, t1: endTime,
+                                                                        jumpTimes: [endTime])
             return (r.y, r.evaluations)
         case let .fixed(method, steps):
             let r = FixedStepSolver.integrate(flow, from: xT, t0: sde.horizon, t1: endTime, steps: steps,
