@@ -1,13 +1,19 @@
 // Loading a model for inference from any checkpoint this project reads: a training
 // state (`RUN/checkpoint.h5`, EMA weights), a safetensors export (weights + its config
-// in the metadata), or a converted official checkpoint (with `--config`).
+// in the metadata), or an official ECDP checkpoint, converted or as the official code
+// wrote it (`checkpoint.pt`; with `--config`, since it carries none).
 import Checkpoints
 import Foundation
 
 public enum InferenceModel {
     /// The model with its EMA weights, and the config it was built from.
     public static func load(checkpoint path: String, config fallback: TrainingConfig? = nil) throws -> (model: ECDPModel, config: TrainingConfig) {
-        let archive = try CheckpointFormat.read(path)
+        var archive = try CheckpointFormat.read(path)
+        let names = archive.tensors.map(\.name)
+        if !names.contains(where: { $0.hasPrefix("unet.") || $0.hasPrefix("ema/") }),
+           OfficialECDPLayout.detect(names)?.network == .ecdp {
+            archive = try KeyMap.ecdpOfficial.apply(archive)
+        }
         let yaml = archive.metadata["meta/config_yaml"] ?? archive.metadata["config_yaml"]
         guard let config = try yaml.map({ try TrainingConfig.parse($0, source: "\(path) (saved config)") }) ?? fallback else {
             throw ConfigError("\(path) carries no config: pass --config with the architecture (e.g. --config paper-div2k)")

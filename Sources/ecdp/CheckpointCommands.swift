@@ -47,6 +47,10 @@ struct Convert: ParsableCommand {
         become metadata. Tensors keep their dtype where the target supports it (safetensors: all;
         HDF5: float → fp32, integer → int64).
         Maps: \(KeyMap.all.map(\.name).joined(separator: ", ")).
+        ecdp-official reads what the official ECDP code writes: a training checkpoint.pt (EMA weights
+        when present, else the raw ones), a bare ECDP state dict, the RRDBNet-stage checkpoint and the
+        extracted pretrained-rrdbnet-*.pt; --reverse writes the names the official model loads strictly.
+        See docs/checkpoints.md.
         """)
 
     @Argument(help: "Input file.") var input: String
@@ -67,13 +71,14 @@ struct Convert: ParsableCommand {
     func run() throws {
         var archive = try CheckpointFormat.read(input)
         let before = archive.tensors.count
-        if let name = map { archive = KeyMap.named(name)!.apply(archive, towardOurs: !reverse) }
+        if let name = map { archive = try KeyMap.named(name)!.apply(archive, towardOurs: !reverse) }
         guard !archive.tensors.isEmpty else { throw ValidationError("\(input): no tensors left to write (wrong --map?)") }
         if let name = dtype?.uppercased(), let target = DType(rawValue: name) {
             archive.tensors = archive.tensors.map { ($0.name, $0.tensor.converted(to: target)) }
         }
         try CheckpointFormat.write(archive, to: output)
         let dropped = before - archive.tensors.count
+        if let source = archive.metadata["converted_from"] { print("read: \(source)") }
         print("wrote \(archive.tensors.count) tensors\(dropped > 0 ? " (\(dropped) dropped by the map)" : "") and \(archive.metadata.count) metadata entries to \(output)")
     }
 }

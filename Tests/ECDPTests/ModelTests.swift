@@ -1,6 +1,5 @@
-// The ECDP network against the PyTorch re-implementation of the official code (micro
-// size, weights loaded from a torch checkpoint through the key map), parameter counts,
-// the SDE marginals and the hybrid formula.
+// The ECDP network's parameter counts, shapes, the SDE marginals and the hybrid formula
+// (the network against the official code itself: OfficialParityTests).
 import Checkpoints
 import ECDP
 import Foundation
@@ -18,30 +17,6 @@ func maxDiff(_ a: Tensor, _ b: Tensor) -> Float { zip(a.scalars, b.scalars).map 
 
 @Suite("ECDP model")
 struct ModelTests {
-    @Test func matchesThePyTorchReference() throws {
-        let archive = try TorchFile.archive(FixturePaths.path("Tests/Fixtures/pth/ecdp_micro_official.pt"))
-        let ours = KeyMap.ecdpOfficial.apply(archive)
-        let model = ECDPModel(config: micro)
-        var weights: [String: Tensor] = [:]
-        for (name, t) in ours.tensors where name != "sample_fixed_latent" { weights[name] = t.floatTensor() }
-        try model.load(weights)  // every parameter present, none extra, shapes equal
-        let data = try Data(contentsOf: FixturePaths.fixtures.appendingPathComponent("checkpoint_reference.json"))
-        let files = (try JSONSerialization.jsonObject(with: data) as! [String: Any])["files"] as! [String: Any]
-        let ref = files["ecdp_micro_forward"] as! [String: Any]
-        let x = referenceTensor(ref, "x"), lr = referenceTensor(ref, "lr")
-        let t = referenceTensor(ref, "t").scalars
-        withoutDerivatives {
-            let feats = model.rrdb(lr)
-            #expect(maxDiff(feats, referenceTensor(ref, "features")) < 1e-5)
-            let pred = model.unet(x, times: t, lrFeatures: feats)
-            #expect(pred.shape == [2, 6, 16, 16])
-            #expect(maxDiff(pred, referenceTensor(ref, "prediction")) < 1e-4, "prediction max diff \(maxDiff(pred, referenceTensor(ref, "prediction")))")
-            let flow = model.probabilityFlow(x: x, time: 150, lrFeatures: feats)
-            #expect(maxDiff(flow, referenceTensor(ref, "flow_t150")) < 1e-5)
-            #expect(maxDiff(model.mean(lr: lr, height: 16, width: 16), referenceTensor(ref, "mean")) < 1e-5)
-        }
-    }
-
     @Test func parameterCountsMatchTheOfficialArchitecture() {
         // Counts printed by ../shared/bench/torch_reference.py params.
         let tiny = ModelConfig(channels: [16, 32, 32], blocks: [1, 1, 1], rrdbFeatures: 16, rrdbGrowth: 8, rrdbBlocks: 2, rrdbSelection: [0, 1])

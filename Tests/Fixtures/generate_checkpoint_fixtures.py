@@ -13,7 +13,6 @@ import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 out = os.path.join(here, "pth")
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(here)), "..", "shared", "bench"))
 torch.manual_seed(20261123)
 expected = {}
 
@@ -39,35 +38,7 @@ for fmt, name in [(True, "mixed_zip.pth"), (False, "mixed_legacy.pth")]:
     for k in ["transposed", "sliced", "view_a", "view_b"]:
         record(name, k, obj[k])
 
-# 2. The official ECDP checkpoint layout (lib/trainer.py), from the PyTorch
-#    re-implementation in ../shared/bench/ecdp_torch.py at a micro size.
-import ecdp_torch as E
-micro = dict(channels=[16, 16], num_blocks=[1, 1], rrdb_nf=4, rrdb_gc=4, rrdb_num_blocks=1,
-             rrdb_selection=[0], hr=16, sr_factor=4, batch=2)
-model = E.ECDP(micro)
-opt = E.make_optimizer(model)
-sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(s + 1, 500) / 500)
-hr, lr = E.make_inputs(micro, 2, 16)
-E.train_step(model, opt, hr, lr); sched.step()
-# model_avg shares the model's tensors here (torch.save stores a shared storage once,
-# which keeps the fixture small and exercises shared storages); real runs differ.
-ckpt = {"model": model.state_dict(), "model_avg": model.state_dict(), "optim_model": opt.state_dict(),
-        "sched_model": sched.state_dict(), "sample_fixed_latent": torch.randn(2, 3, 16, 16),
-        "epoch": 3, "epoch_length": 20}
-torch.save(ckpt, os.path.join(out, "ecdp_micro_official.pt"))
-# The network's outputs for fixed inputs, to check the Swift architecture against.
-with torch.no_grad():
-    x, t, y = torch.randn(2, 3, 16, 16), torch.tensor([37.5, 250.0]), torch.rand(2, 3, 4, 4)
-    feats = model.lr_feats(y)
-    pred = model.diffusion.network(x, t, feats)
-    flow = model.diffusion.ode_func(x, torch.tensor(150.0), feats)
-    mu = E.resize_bicubic(y, (16, 16))
-expected["ecdp_micro_forward"] = {k: {"shape": list(v.shape), "values": [float(a) for a in v.reshape(-1).tolist()]}
-                                  for k, v in {"x": x, "t": t, "lr": y, "features": feats, "prediction": pred,
-                                               "flow_t150": flow, "mean": mu}.items()}
-expected["ecdp_micro_official.pt"] = {"model_keys": list(model.state_dict().keys()), "config": micro}
-record("ecdp_micro_official.pt", "model_avg.diffusion.network.in_conv.network.weight",
-       model.state_dict()["diffusion.network.in_conv.network.weight"])
+# 2. (The official ECDP layouts: generate_official_fixtures.py, from the official code.)
 
 # 3. torchvision-style names (real key layout of vgg19 / alexnet, tiny shapes).
 vgg_convs = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]

@@ -19,7 +19,7 @@ struct PretrainAndInferenceTests {
         #expect(losses.suffix(3).reduce(0, +) < losses.prefix(3).reduce(0, +), "\(losses)")
         let withInit = try tinyConfig(["model.rrdb_init=\(pre.encoderWeightsPath)"])
         let trainer = try Trainer.start(config: withInit, runDirectory: dir.appendingPathComponent("ecdp").path)
-        let encoder = pre.net.encoder.stateDict()
+        let encoder = pre.net.rrdb.stateDict()
         for (path, value) in trainer.model.rrdb.stateDict() { #expect(value.scalars == encoder[path]!.scalars, "\(path)") }
     }
 
@@ -31,7 +31,7 @@ struct PretrainAndInferenceTests {
         _ = try trainer.train(until: 2)
         let state = (run as NSString).appendingPathComponent("checkpoint.h5")
         let export = dir.appendingPathComponent("ema.safetensors").path
-        try CheckpointFormat.write(KeyMap.emaWeights.apply(try CheckpointFormat.read(state)), to: export)
+        try CheckpointFormat.write(try KeyMap.emaWeights.apply(try CheckpointFormat.read(state)), to: export)
         let a = try InferenceModel.load(checkpoint: state).model
         let b = try InferenceModel.load(checkpoint: export).model
         #expect(a.stateDict().mapValues(\.scalars) == trainer.ema.averages.mapValues(\.scalars))
