@@ -1,6 +1,7 @@
-// Pretraining the RRDB encoder as RRDBNet with an L1 loss (SPEC §3). Writes
-// `RUN/rrdb.safetensors` (the encoder's weights under `rrdb.`, ready for
-// `model.rrdb_init`) and resumable state in `RUN/checkpoint.h5`.
+// Pretraining the RRDB encoder as RRDBNet with the official L1 loss (absolute error summed
+// over each image, averaged over the batch), Adam with warm-up and step decay at epoch
+// milestones, gradient value clipping. Writes `RUN/rrdb.safetensors` (the whole RRDBNet:
+// `rrdb.*` is what `model.rrdb_init` reads) and resumable state in `RUN/checkpoint.h5`.
 import Checkpoints
 import Foundation
 import GradNN
@@ -20,9 +21,7 @@ public final class RRDBPretrainer {
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         var rng = RandomGenerator(seed: config.seed)
         net = RRDBNet(config: config.model, scale: config.data.scale, using: &rng)
-        let dataset = try SRDataset(hrFolder: config.data.train, lrFolder: config.data.trainLR, scale: config.data.scale)
-        batches = try TrainingBatches(dataset: dataset, batchSize: config.data.batch, cropSize: config.data.hrCrop,
-                                      seed: config.seed, augment: config.data.augment)
+        batches = try config.trainingBatches()
         adam = Adam(groups: [ParameterGroup(name: "rrdbnet", parameters: net.parameters(), learningRate: config.optimizer.lr)])
         store = CheckpointStore(directory: runDirectory)
         progress = TrainingProgress()
@@ -44,11 +43,13 @@ public final class RRDBPretrainer {
         let loader = BatchPrefetcher(batches, startEpoch: progress.epoch, step: progress.stepInEpoch)
         defer { loader.stop() }
         let params = net.parameters().map(\.parameter)
-        let schedule = WarmupStepSchedule(warmupSteps: config.optimizer.warmupSteps)
+        let schedule = WarmupStepSchedule(warmupSteps: config.optimizer.warmupSteps, milestones: config.optimizer.milestones,
+                                          decay: config.optimizer.decay)
         while progress.step < steps && !shouldStop() {
             let batch = try loader.next()
             adam.zeroGradients()
-            let loss = accumulateGradients(of: params) { l1Loss(net(batch.lr), batch.hr) }.item
+            let batchSize = Float(batch.hr.shape[0])
+            let loss = accumulateGradients(of: params) { l1Loss(net(batch.lr), batch.hr, reduction: .sum) * (1 / batchSize) }.item
             guard loss.isFinite else { throw TrainingFailure(message: "RRDB pretraining: loss became \(loss) at step \(progress.step + 1)") }
             clipGradientValues(params, limit: config.optimizer.clipValue)
             adam.step(learningRateFactor: schedule.factor(step: progress.step, epoch: progress.epoch))
@@ -65,8 +66,8 @@ public final class RRDBPretrainer {
         let state = TrainingState(model: net.stateDict(), ema: [:], optimizer: adam.state, progress: progress,
                                   rngStates: [:], sampleLatent: nil, configYAML: config.yaml)
         try store.save(state)
-        let encoder = net.encoder.parameters().map { (name: "rrdb." + $0.path, tensor: RawTensor($0.parameter.value)) }
-        try Safetensors.write(TensorArchive(tensors: encoder, metadata: ["source": "ecdp pretrain-rrdb", "step": "\(progress.step)"]),
+        let weights = net.parameters().map { (name: $0.path, tensor: RawTensor($0.parameter.value)) }
+        try Safetensors.write(TensorArchive(tensors: weights, metadata: ["source": "ecdp pretrain-rrdb", "step": "\(progress.step)"]),
                               to: encoderWeightsPath)
     }
 }

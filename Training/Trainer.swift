@@ -47,6 +47,7 @@ public final class Trainer {
         if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
             throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
         }
+        _ = try config.trainingDataset()  // a config without usable data leaves no run folder behind
         try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         var resolved = config
         if resolved.sigma == nil { resolved.sigma = try Trainer.estimateSigma(config) }
@@ -70,9 +71,10 @@ public final class Trainer {
         self.runDirectory = runDirectory
         guard let sigma = config.sigma else { throw TrainingFailure(message: "sigma is unresolved") }
         model = ECDPModel(config: config.model, sigma: sigma, parametrization: config.parametrization, gamma: config.gamma, seed: config.seed)
-        let dataset = try SRDataset(hrFolder: config.data.train, lrFolder: config.data.trainLR, scale: config.data.scale)
-        batches = try TrainingBatches(dataset: dataset, batchSize: config.data.batch, cropSize: config.data.hrCrop,
-                                      seed: config.seed, augment: config.data.augment)
+        batches = try config.trainingBatches()
+        if config.data.validation == nil, config.schedule.validateEvery > 0 || config.schedule.sampleEvery > 0 {
+            throw TrainingFailure(message: Self.missingValidation(config))
+        }
         let params = model.parameters()
         adam = Adam(groups: [
             ParameterGroup(name: "unet", parameters: params.filter { $0.path.hasPrefix("unet.") }, learningRate: config.optimizer.lr),
@@ -101,6 +103,11 @@ public final class Trainer {
         }
     }
 
+    static func missingValidation(_ config: TrainingConfig) -> String {
+        "\(config.name): data.validation names no folder, but schedule.validate_every / sample_every use it "
+            + "(set --set data.validation=DIR, or set both to 0)"
+    }
+
     /// Copies `rrdb.*` weights from a `pretrain-rrdb` export into the model's encoder.
     static func loadPretrainedEncoder(_ path: String, into model: ECDPModel) throws {
         let archive = try CheckpointFormat.read(path)
@@ -113,7 +120,7 @@ public final class Trainer {
 
     /// σ = the standard deviation of HR − μ(LR) over the training images (`sigma: auto`).
     public static func estimateSigma(_ config: TrainingConfig) throws -> Float {
-        let data = try SRDataset(hrFolder: config.data.train, lrFolder: config.data.trainLR, scale: config.data.scale)
+        let data = try config.trainingDataset()
         var sum = 0.0, sumSquares = 0.0, count = 0
         for i in 0..<data.count {
             let hr = try data.hr(i), lr = try data.lr(i)
@@ -248,7 +255,8 @@ public final class Trainer {
 
     func validationSet() throws -> [(name: String, hr: Tensor, lr: Tensor)] {
         if let validationCache { return validationCache }
-        let data = try SRDataset(hrFolder: config.data.validation, lrFolder: config.data.validationLR, scale: config.data.scale)
+        guard let folder = config.data.validation else { throw TrainingFailure(message: Self.missingValidation(config)) }
+        let data = try SRDataset(hrFolder: folder, lrFolder: config.data.validationLR, scale: config.data.scale)
         let pairs = try data.validationPairs(cropSize: config.sampling.validationCrop)
         validationCache = pairs
         return pairs

@@ -108,8 +108,11 @@ struct Info: ParsableCommand {
     func run() throws {
         let cfg = try TrainingConfig.resolve(config)
         let model = ECDPModel(config: cfg.model, sigma: cfg.sigma ?? 0.2)
+        var rng = RandomGenerator(seed: 0)
+        let rrdbNet = RRDBNet(config: cfg.model, scale: cfg.data.scale, using: &rng)
         let results: [(String, Any)] = [("config", cfg.name), ("params", model.parameterCount),
-                                        ("params_unet", model.unet.parameterCount), ("params_rrdb", model.rrdb.parameterCount)]
+                                        ("params_unet", model.unet.parameterCount), ("params_rrdb", model.rrdb.parameterCount),
+                                        ("params_rrdbnet", rrdbNet.parameterCount)]
         printResults(results, json: json)
     }
 }
@@ -120,15 +123,16 @@ struct PretrainRRDB: ParsableCommand {
         abstract: "Pretrain the RRDB encoder as RRDBNet with an L1 loss (resumable: run it again on the same --run).",
         discussion: "Writes RUN/rrdb.safetensors; start ECDP training from it with --set model.rrdb_init=RUN/rrdb.safetensors.")
 
-    @Option(help: "Config name or YAML path (model.rrdb, data and optimizer.lr are used).") var config: String
+    @Option(help: "Config name or YAML path: model.rrdb (the head reads model.rrdb.selection), data, optimizer and schedule (e.g. paper-div2k-rrdbnet).") var config: String
     @Option(name: .customLong("set"), help: "Override a config key (repeatable).") var overrides: [String] = []
     @Option(name: .customLong("run"), help: "Run folder.") var runFolder: String
-    @Option(help: "Total steps to reach.") var steps = 1000
+    @Option(help: "Total steps to reach (default: the config's schedule.steps).") var steps: Int?
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
         threadOptions.apply()
         let cfg = try TrainingConfig.resolve(config, overrides: overrides)
+        let steps = self.steps ?? cfg.schedule.steps
         let pretrainer = try RRDBPretrainer(config: cfg, runDirectory: runFolder)
         let interrupt = InterruptFlag()
         var bar = ProgressBar(total: steps, label: "rrdb", start: pretrainer.progress.step)

@@ -6,9 +6,12 @@ import Yams
 
 public struct TrainingConfig: Sendable, Equatable {
     public struct Data: Sendable, Equatable {
-        public var train: String
+        /// HR training folders (one or several, e.g. DIV2K_train_HR and Flickr2K_HR for DF2K);
+        /// empty in the `paper-*` configs, which name no default dataset.
+        public var train: [String]
         public var trainLR: String?
-        public var validation: String
+        /// HR validation folder; nil when the config names none (then validation is off).
+        public var validation: String?
         public var validationLR: String?
         public var scale: Int
         public var hrCrop: Int
@@ -26,6 +29,9 @@ public struct TrainingConfig: Sendable, Equatable {
     }
     public struct Schedule: Sendable, Equatable {
         public var steps: Int
+        /// At most this many steps make an epoch (the official `train_epoch_clip`); an epoch
+        /// also ends when the data runs out. Learning-rate milestones count these epochs.
+        public var iterationsPerEpoch: Int?
         public var logEvery: Int
         public var validateEvery: Int
         public var sampleEvery: Int
@@ -76,7 +82,7 @@ public struct TrainingConfig: Sendable, Equatable {
                  "hr_crop": true, "batch": true, "augment": true],
         "optimizer": ["lr": true, "rrdb_lr": true, "warmup_steps": true, "milestones": true, "decay": true,
                       "clip_value": true, "ema_horizon": true],
-        "schedule": ["steps": true, "log_every": true, "validate_every": true, "sample_every": true,
+        "schedule": ["steps": true, "iterations_per_epoch": true, "log_every": true, "validate_every": true, "sample_every": true,
                      "checkpoint_every": true, "keep_every": true],
         "sampling": ["validation_crop": true, "grid_images": true, "grid_steps": true],
         "finetune": ["iq_weight": true, "score_matching_weight": true, "rtol": true, "atol": true,
@@ -155,16 +161,21 @@ public struct TrainingConfig: Sendable, Equatable {
         }
         parametrization = par
         gamma = try r.double("diffusion.gamma", above: 0)
-        data = Data(train: try r.string("data.train"), trainLR: r.optionalString("data.train_lr"),
-                    validation: try r.string("data.validation"), validationLR: r.optionalString("data.validation_lr"),
+        data = Data(train: try r.strings("data.train"), trainLR: r.optionalString("data.train_lr"),
+                    validation: r.optionalString("data.validation"), validationLR: r.optionalString("data.validation_lr"),
                     scale: try r.int("data.scale", min: 1), hrCrop: try r.int("data.hr_crop", min: 1),
                     batch: try r.int("data.batch", min: 1), augment: try r.bool("data.augment"))
+        if data.trainLR != nil, data.train.count > 1 {
+            throw ConfigError("\(source): data.train_lr pairs LR images with one HR folder, but data.train lists \(data.train.count)")
+        }
         guard data.hrCrop % data.scale == 0 else { throw ConfigError("\(source): data.hr_crop \(data.hrCrop) is not a multiple of data.scale \(data.scale)") }
         optimizer = Optimizer(lr: Float(try r.double("optimizer.lr", above: 0)), rrdbLR: Float(try r.double("optimizer.rrdb_lr", above: -1e-30)),
                               warmupSteps: try r.int("optimizer.warmup_steps", min: 1), milestones: try r.ints("optimizer.milestones"),
                               decay: Float(try r.double("optimizer.decay", above: 0)), clipValue: Float(try r.double("optimizer.clip_value", above: 0)),
                               emaHorizon: Float(try r.double("optimizer.ema_horizon", above: 0.999)))
-        schedule = Schedule(steps: try r.int("schedule.steps", min: 1), logEvery: try r.int("schedule.log_every", min: 1),
+        schedule = Schedule(steps: try r.int("schedule.steps", min: 1),
+                            iterationsPerEpoch: try r.has("schedule.iterations_per_epoch") ? r.int("schedule.iterations_per_epoch", min: 1) : nil,
+                            logEvery: try r.int("schedule.log_every", min: 1),
                             validateEvery: try r.int("schedule.validate_every", min: 0), sampleEvery: try r.int("schedule.sample_every", min: 0),
                             checkpointEvery: try r.int("schedule.checkpoint_every", min: 1), keepEvery: try r.int("schedule.keep_every", min: 0))
         sampling = Sampling(validationCrop: try r.int("sampling.validation_crop", min: 1), gridImages: try r.int("sampling.grid_images", min: 1),
@@ -193,15 +204,17 @@ public struct TrainingConfig: Sendable, Equatable {
         if let rrdbInit { lines.append("  rrdb_init: \(quoted(rrdbInit))") }
         lines += [
                      "diffusion:", "  sigma: \(sigma.map { "\($0)" } ?? "auto")", "  parametrization: \(parametrization.rawValue)", "  gamma: \(gamma)",
-                     "data:", "  train: \(quoted(data.train))"]
+                     "data:", "  train: [" + data.train.map(quoted).joined(separator: ", ") + "]"]
         if let l = data.trainLR { lines.append("  train_lr: \(quoted(l))") }
-        lines.append("  validation: \(quoted(data.validation))")
+        if let v = data.validation { lines.append("  validation: \(quoted(v))") }
         if let l = data.validationLR { lines.append("  validation_lr: \(quoted(l))") }
         lines += ["  scale: \(data.scale)", "  hr_crop: \(data.hrCrop)", "  batch: \(data.batch)", "  augment: \(data.augment)",
                   "optimizer:", "  lr: \(optimizer.lr)", "  rrdb_lr: \(optimizer.rrdbLR)", "  warmup_steps: \(optimizer.warmupSteps)",
                   "  milestones: \(list(optimizer.milestones))", "  decay: \(optimizer.decay)", "  clip_value: \(optimizer.clipValue)",
                   "  ema_horizon: \(optimizer.emaHorizon)",
-                  "schedule:", "  steps: \(schedule.steps)", "  log_every: \(schedule.logEvery)", "  validate_every: \(schedule.validateEvery)",
+                  "schedule:", "  steps: \(schedule.steps)"]
+        if let n = schedule.iterationsPerEpoch { lines.append("  iterations_per_epoch: \(n)") }
+        lines += ["  log_every: \(schedule.logEvery)", "  validate_every: \(schedule.validateEvery)",
                   "  sample_every: \(schedule.sampleEvery)", "  checkpoint_every: \(schedule.checkpointEvery)", "  keep_every: \(schedule.keepEvery)",
                   "sampling:", "  validation_crop: \(sampling.validationCrop)", "  grid_images: \(sampling.gridImages)", "  grid_steps: \(sampling.gridSteps)"]
         if let f = finetune {
@@ -210,6 +223,24 @@ public struct TrainingConfig: Sendable, Equatable {
             if let v = f.vggWeights { lines.append("  vgg_weights: \(quoted(v))") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension TrainingConfig {
+    /// The training set, or an error saying how to name one (the `paper-*` configs name none).
+    public func trainingDataset() throws -> SRDataset {
+        guard !data.train.isEmpty else {
+            throw ConfigError("\(name): no training data (data.train is empty). Point it at the HR images, e.g. "
+                + "--set data.train=[/data/DIV2K_train_HR,/data/Flickr2K_HR] for DF2K (×4), a CelebA or ImageNet HR folder "
+                + "for paper-celeba / paper-imagenet, and --set data.validation=/data/DIV2K_valid_HR (see docs/training.md)")
+        }
+        return try SRDataset(hrFolders: data.train, lrFolder: data.trainLR, scale: data.scale)
+    }
+
+    /// The training crops in their deterministic order, epochs cut at `schedule.iterations_per_epoch`.
+    public func trainingBatches() throws -> TrainingBatches {
+        try TrainingBatches(dataset: trainingDataset(), batchSize: data.batch, cropSize: data.hrCrop, seed: seed,
+                            augment: data.augment, epochLimit: schedule.iterationsPerEpoch)
     }
 }
 
@@ -263,6 +294,19 @@ struct ConfigReader {
     func bool(_ key: String) throws -> Bool {
         guard let b = try value(key) as? Bool else { throw ConfigError("\(source): '\(key)' must be true or false") }
         return b
+    }
+
+    func has(_ key: String) -> Bool { (try? value(key)) != nil }
+
+    /// A string or a list of strings; a missing key or an empty list is [].
+    func strings(_ key: String) throws -> [String] {
+        guard has(key) else { return [] }
+        let v = try value(key)
+        if let s = v as? String { return [s] }
+        guard let a = v as? [Any], let strings = a.map({ $0 as? String }) as? [String] else {
+            throw ConfigError("\(source): '\(key)' must be a folder or a list of folders, got \(v)")
+        }
+        return strings
     }
 
     func ints(_ key: String) throws -> [Int] {

@@ -18,8 +18,14 @@ public struct SRDataset: Sendable {
     ///   - cacheLimitBytes: decoded images are kept in memory while their total stays
     ///     below this (the demo set fits; DIV2K does not and is decoded per use).
     public init(hrFolder: String, lrFolder: String? = nil, scale: Int, cacheLimitBytes: Int = 1 << 30) throws {
+        try self.init(hrFolders: [hrFolder], lrFolder: lrFolder, scale: scale, cacheLimitBytes: cacheLimitBytes)
+    }
+
+    /// Several HR folders as one set (DF2K = DIV2K_train_HR + Flickr2K_HR), in folder order.
+    public init(hrFolders: [String], lrFolder: String? = nil, scale: Int, cacheLimitBytes: Int = 1 << 30) throws {
         guard scale >= 1 else { throw DataError("scale must be at least 1, got \(scale)") }
-        hrPaths = try ImageFolder.list(hrFolder)
+        guard lrFolder == nil || hrFolders.count == 1 else { throw DataError("paired LR images need exactly one HR folder") }
+        hrPaths = try hrFolders.flatMap { try ImageFolder.list($0) }
         self.scale = scale
         if let lrFolder {
             _ = try ImageFolder.list(lrFolder)

@@ -18,8 +18,10 @@ public struct TrainingBatches: Sendable {
     public let cropSize: Int
     public let seed: UInt64
     public let augment: Bool
+    /// At most this many batches make an epoch (nil: one pass over the data).
+    public let epochLimit: Int?
 
-    public init(dataset: SRDataset, batchSize: Int, cropSize: Int, seed: UInt64, augment: Bool = true) throws {
+    public init(dataset: SRDataset, batchSize: Int, cropSize: Int, seed: UInt64, augment: Bool = true, epochLimit: Int? = nil) throws {
         guard batchSize >= 1 else { throw DataError("batch size must be at least 1, got \(batchSize)") }
         guard cropSize >= dataset.scale, cropSize % dataset.scale == 0 else {
             throw DataError("crop size \(cropSize) must be a positive multiple of the scale \(dataset.scale)")
@@ -32,11 +34,12 @@ public struct TrainingBatches: Sendable {
         self.cropSize = cropSize
         self.seed = seed
         self.augment = augment
+        self.epochLimit = epochLimit
     }
 
     /// Full batches per epoch (the incomplete last batch is dropped, so every step has
-    /// the same batch size).
-    public var batchesPerEpoch: Int { dataset.count / batchSize }
+    /// the same batch size), at most `epochLimit`.
+    public var batchesPerEpoch: Int { min(dataset.count / batchSize, epochLimit ?? .max) }
 
     /// A generator for a tuple of indices, independent of every other tuple.
     static func generator(_ seed: UInt64, _ parts: UInt64...) -> RandomGenerator {
