@@ -107,6 +107,22 @@ struct OfficialParityTests {
         #expect(try KeyMap.ecdpOfficial.apply(extracted, towardOurs: false).tensors.map(\.name).sorted() == extracted.tensors.map(\.name).sorted())
     }
 
+    /// The discrete grid of the ancestral and DDIM samplers against the official buffers (computed
+    /// by the official `Diffusion.__init__` in Float32 and saved in its checkpoint): ᾱ_i = ᾱ((i + 1)/300·T),
+    /// α_i = ᾱ_i/ᾱ_{i−1} (α_0 = ᾱ_0), β_i = 1 − α_i, all 300 entries.
+    @Test func discreteGridMatchesTheOfficialBuffers() throws {
+        let archive = try officialFile("ecdp_checkpoint.pt")
+        let abar = MVPSDE().discreteAlphaBars(steps: 300)
+        let alphas = abar.indices.map { $0 == 0 ? abar[0] : abar[$0] / abar[$0 - 1] }
+        for (name, ours) in [("alpha_bars", abar), ("alphas", alphas), ("betas", alphas.map { 1 - $0 })] {
+            let official = archive["model.model.diffusion.\(name)"]!.floatTensor().scalars
+            #expect(official.count == 300)
+            let worst = zip(ours, official).map { abs($0 - Double($1)) }.max()!
+            // The official exponent (up to 10) is rounded in Float32: ~1e-6 apart; one grid index is ~1e-3.
+            #expect(worst < 2e-6, "\(name): largest difference \(worst)")
+        }
+    }
+
     @Test func unknownLayoutsSayWhatWasTriedAndFound() throws {
         var archive = TensorArchive()
         archive.tensors = [("encoder.weight", RawTensor(Tensor([1], shape: [1]))), ("decoder.bias", RawTensor(Tensor([2], shape: [1])))]

@@ -1,6 +1,6 @@
-// Solvers on problems with known solutions: ODEs (orders of accuracy, adaptive
-// tolerance), and diffusion samplers with the exact noise of a point-mass data
-// distribution, for which the probability-flow trajectory is known in closed form.
+// ODE solvers on problems with known solutions (orders of accuracy, adaptive tolerance) and
+// Dormand–Prince against torchdiffeq step for step. The diffusion samplers on a data
+// distribution with a closed-form flow: GaussianTargetTests.
 @testable import ECDP
 import Foundation
 import Testing
@@ -81,37 +81,6 @@ struct SolverTests {
             let y1 = (c["y1"] as! [Double]).map(Float.init)
             #expect(zip(r.y.scalars, y1).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) }, "\(name): \(r.y.scalars) vs \(y1)")
         }
-    }
-
-    /// A point mass at x0*: ε(x, t) = (x − √ᾱ x0*)/√(1 − ᾱ) exactly, and the flow from
-    /// x_T stays on x(t) = √ᾱ(t) x0* + √(1 − ᾱ(t)) c with c fixed by x_T.
-    @Test func samplersRecoverAPointMass() throws {
-        let sde = MVPSDE()
-        var rng = RandomGenerator(seed: 9)
-        let target = Tensor.randomNormal([1, 3, 4, 4], using: &rng)
-        let xT = Tensor.randomNormal([1, 3, 4, 4], using: &rng)
-        let eps: NoiseEstimator = { x, t in
-            let a = sde.alphaBar(t)
-            return (x - target * Float(a.squareRoot())) * Float(1 / (1 - a).squareRoot())
-        }
-        let c = (xT - target * Float(sde.alphaBar(300).squareRoot())) * Float(1 / (1 - sde.alphaBar(300)).squareRoot())
-        let end = 0.1
-        let atEnd = target * Float(sde.alphaBar(end).squareRoot()) + c * Float((1 - sde.alphaBar(end)).squareRoot())
-        func gap(_ a: Tensor, _ b: Tensor) -> Float { zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! }
-        // The flow is stiff near t → 0 (its coefficient grows like 1/√(1 − ᾱ)): fixed
-        // steps uniform in t converge slowly there, the adaptive solver and the
-        // exponential integrators (DPM-Solver, DDIM) do not care.
-        for (text, reference, tolerance) in [("rk45", atEnd, Float(1e-2)), ("rk45:1e-5", atEnd, 1e-4), ("dpm2:10", atEnd, 1e-4),
-                                             ("dpm3:10", atEnd, 1e-4), ("ddim:20", target, 1e-4), ("ddim:300", target, 1e-3),
-                                             ("ancestral", target, 1e-3)] {
-            let sampler = try Sampler.parse(text)
-            let (x0, nfe) = try sampler.run(eps, sde: sde, xT: xT, using: &rng)
-            #expect(gap(x0, reference) < tolerance, "\(text): gap \(gap(x0, reference)) with \(nfe) evaluations")
-        }
-        #expect(try Sampler.parse("ddim:50").run(eps, sde: sde, xT: xT, using: &rng).evaluations == 50)
-        // The official loop: ancestral steps at 299 … 6, the x0 projection at 5.
-        #expect(try Sampler.parse("ancestral").run(eps, sde: sde, xT: xT, using: &rng).evaluations == 295)
-        #expect(try Sampler.parse("dpm3:10").run(eps, sde: sde, xT: xT, using: &rng).evaluations == 10)
     }
 
     @Test func solverSyntaxErrorsAreNamed() {

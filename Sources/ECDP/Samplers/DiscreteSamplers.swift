@@ -42,9 +42,10 @@ public enum DiscreteSamplers {
 
     /// DPM-Solver multistep (Lu et al. 2022) with the noise-prediction model, order 2 or
     /// 3, `steps` steps uniform in λ = log(α/σ) from t = T to `endTime`; lower orders at
-    /// the first steps (and the last ones when steps < 15, as the reference does).
+    /// the first steps, and at the last ones when steps < 10 (the reference implementation's
+    /// `lower_order_final`; its docstring says 15, its code 10). `onStep` sees every state.
     public static func dpmSolver(_ eps: NoiseEstimator, sde: MVPSDE, xT: Tensor, order: Int, steps: Int,
-                                 endTime: Double) -> (x0: Tensor, evaluations: Int) {
+                                 endTime: Double, onStep: (Int, Tensor) -> Void = { _, _ in }) -> (x0: Tensor, evaluations: Int) {
         precondition(order == 2 || order == 3, "DPM-Solver order \(order)")
         func alpha(_ t: Double) -> Double { sde.alphaBar(t).squareRoot() }
         func sigma(_ t: Double) -> Double { (1 - sde.alphaBar(t)).squareRoot() }
@@ -65,7 +66,7 @@ public enum DiscreteSamplers {
             let h = lambda(t) - lambda(s)
             let expm1h = Float(exp(h) - 1)
             var use = min(order, history.count)
-            if steps < 15 { use = min(use, steps - k + 1) }
+            if steps < 10 { use = min(use, steps - k + 1) }
             let m0 = history[history.count - 1].e
             var next = x * Float(alpha(t) / alpha(s)) - m0 * (Float(sigma(t)) * expm1h)
             if use >= 2 {
@@ -86,6 +87,7 @@ public enum DiscreteSamplers {
                 }
             }
             x = next
+            onStep(k, x)
             if k < steps {
                 history.append((t, eps(x, t))); nfe += 1
                 if history.count > 3 { history.removeFirst() }
