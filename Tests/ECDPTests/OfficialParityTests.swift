@@ -148,6 +148,20 @@ struct OfficialParityTests {
         }
     }
 
+    /// The training loss of a fixed batch against the official `Diffusion.normalize` (same times,
+    /// same noise): Σ(ε̂ − ε)² + Σ(x̂0 − x0)² per sample, averaged over the batch.
+    @Test func trainingLossMatchesTheOfficialLoss() throws {
+        let model = try officialTinyModel()
+        let ref = try officialReference()["loss"] as! [String: Any]
+        let official = referenceTensor(ref, "per_sample").scalars.map(Double.init)
+        let loss = withoutDerivatives {
+            model.loss(hr: referenceTensor(ref, "hr"), lr: referenceTensor(ref, "lr"),
+                       times: referenceTensor(ref, "t").scalars, noise: referenceTensor(ref, "noise"))
+        }
+        let expected = official.reduce(0, +) / Double(official.count)
+        #expect(abs(Double(loss.item) - expected) < 1e-5 * expected, "loss \(loss.item), official \(expected)")
+    }
+
     /// The official test path (`Diffusion.generate` with the EMA model) against ours, from the
     /// same LR image and starting noise: the probability-flow ODE through torchdiffeq's dopri5
     /// (same network-evaluation count, image ≥ 60 dB), DDIM with 300 steps (≥ 60 dB), and the

@@ -28,7 +28,8 @@ What it does, in a temporary copy of the official tree:
   * With the EMA model (`model_avg`, as `Trainer.test_one` uses it) and a fixed LR image and
     starting noise: `Diffusion.generate` in ODE mode (torchdiffeq `odeint_adjoint`, dopri5,
     atol = rtol = 1e-3, jump_t = [0.1]), in DDIM mode (300 steps) and in ancestral mode, with the
-    network evaluations counted; and the network's outputs for fixed inputs.
+    network evaluations counted; the network's outputs for fixed inputs; and the training loss
+    of a fixed batch with recorded times and noise.
 Writes Tests/Fixtures/official/*.pt and official_reference.json.
 """
 import json, os, shutil, sys, tempfile
@@ -168,6 +169,22 @@ with torch.no_grad(), model_avg.with_image_size((h, w)):
     ref["forward"] = {k: as_json(v) for k, v in {"x": x, "t": t, "lr": y, "features": feats,
                                                   "prediction": diffusion.network(x, t, feats),
                                                   "flow_t150": diffusion.ode_func(x, torch.tensor(150.0), feats)}.items()}
+# The training loss (`ECDP._calculate_loss` → `Diffusion.normalize`, training mode) on a fixed
+# batch: the times are its own first draw after the seed, the noise is fixed by replacing the
+# module's `make_rand_like`.
+import lib.model.diffusion as official_diffusion
+hr_batch, lr_batch = torch.rand(2, 3, 16, 24), torch.rand(2, 3, 4, 6)
+noise = torch.randn(2, 3, 16, 24)
+official_diffusion.make_rand_like = lambda x: noise
+model_avg.train()
+torch.manual_seed(7)
+times = torch.rand(2) * 300
+torch.manual_seed(7)
+with torch.no_grad():
+    per_sample = model_avg(hr_batch, lr_batch, mode="loss")
+ref["loss"] = {k: as_json(v) for k, v in {"hr": hr_batch, "lr": lr_batch, "noise": noise, "t": times,
+                                           "per_sample": per_sample}.items()}
+print("loss per sample", per_sample.tolist())
 with open(os.path.join(here, "official_reference.json"), "w") as f:
     json.dump(ref, f)
 shutil.rmtree(work)

@@ -37,12 +37,17 @@ public final class ECDPModel: Module {
     /// t = 300·u, x_t = √ᾱ x0 + √(1−ᾱ) ε, loss = Σ(ε̂ − ε)² + Σ(x̂0 − x0)² (hybrid; one
     /// term for eps / x0). hr `[N, 3, H, W]`, lr `[N, 3, H/s, W/s]`.
     public func loss(hr: Tensor, lr: Tensor, using rng: inout RandomGenerator) -> Tensor {
+        let times = (0..<hr.shape[0]).map { _ in Float(sde.horizon) * rng.uniformFloat() }
+        let eps = Tensor.randomNormal(hr.shape, using: &rng)
+        return loss(hr: hr, lr: lr, times: times, noise: eps)
+    }
+
+    /// The same loss at given times (one per sample, 0…300) and noise ε.
+    public func loss(hr: Tensor, lr: Tensor, times: [Float], noise eps: Tensor) -> Tensor {
         let n = hr.shape[0], (h, w) = (hr.shape[2], hr.shape[3])
         let feats = rrdb(lr)
         let mu = withoutDerivatives { mean(lr: lr, height: h, width: w) }
         let x0 = withoutDerivatives { (hr - mu) * (1 / sigma) }
-        let times = (0..<n).map { _ in Float(sde.horizon) * rng.uniformFloat() }
-        let eps = Tensor.randomNormal(hr.shape, using: &rng)
         let abar = times.map { sde.alphaBar(Double($0)) }
         let a = Tensor(abar.map { Float($0.squareRoot()) }, shape: [n, 1, 1, 1])
         let b = Tensor(abar.map { Float((1 - $0).squareRoot()) }, shape: [n, 1, 1, 1])
