@@ -2,7 +2,8 @@
 // e^x = 2^n · e^r with n = round(x·log2 e) (by the 1.5·2²³ trick: no rounding instruction
 // on baseline x86-64), r = x − n·ln 2 (ln 2 split in two for accuracy), then a degree-6
 // polynomial for e^r on [−ln2/2, ln2/2] (Cephes expf coefficients): relative error about
-// 2e-7, within 2 ulp of libm's expf.
+// 2e-7, within 2 ulp of libm's expf on [−87.3, 88.3]; +inf past ln(Float.max), 0 below −87.3
+// (subnormals flushed), exp(88.3) between 88.3 and 88.72, NaN kept (tested).
 
 public typealias FloatVector = SIMD8<Float>
 
@@ -32,7 +33,10 @@ public enum FastMath {
         p = p * r + c.5
         p = p * r * r + r + 1
         let ni = t.bitPattern &- magic.bitPattern
-        return p * Float(bitPattern: (ni &+ 127) &<< 23)
+        let y = p * Float(bitPattern: (ni &+ 127) &<< 23)
+        // Past Float's range: +inf above ln(Float.max), 0 below −87.3 (subnormal results are
+        // flushed); NaN passes through the arithmetic.
+        return x > 88.72 ? .infinity : (x < -87.3 ? 0 : y)
     }
 
     /// e^x on eight lanes: the same polynomial as the scalar `exp`, for loops the
@@ -55,7 +59,8 @@ public enum FastMath {
         p = p * r + c.5
         p = p * r * r + r + 1
         let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        return p * unsafeBitCast((ni &+ 127) &<< 23, to: FloatVector.self)
+        let y = p * unsafeBitCast((ni &+ 127) &<< 23, to: FloatVector.self)
+        return y.replacing(with: .infinity, where: x .> 88.72).replacing(with: 0, where: x .< -87.3)
     }
 
     /// σ(x) = 1 / (1 + e^−x) on eight lanes.

@@ -7,11 +7,20 @@ import Synchronization
 public enum Parallel {
     private static let threadLimit = Atomic<Int>(ProcessInfo.processInfo.activeProcessorCount)
 
+    /// A limit for the current task only (`withMaxThreads`), over the process-wide one.
+    @TaskLocal static var taskThreadLimit: Int?
+
     /// Threads used by the engine's own loops (BLAS has its own setting, see `BLAS`).
-    public static var maxThreads: Int { threadLimit.load(ordering: .relaxed) }
+    public static var maxThreads: Int { taskThreadLimit ?? threadLimit.load(ordering: .relaxed) }
 
     /// Sets the thread count of the engine's loops (process-wide; the CLI sets it once).
     public static func setMaxThreads(_ n: Int) { threadLimit.store(max(1, n), ordering: .relaxed) }
+
+    /// Runs `body` with the engine's loops limited to `n` threads in this task (and the tasks it
+    /// starts) only: code running concurrently elsewhere keeps the process-wide setting.
+    public static func withMaxThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        try $taskThreadLimit.withValue(max(1, n)) { try body() }
+    }
 
     /// Below this many elements of work a loop runs on the calling thread: waking a
     /// second core costs more than it saves.

@@ -178,6 +178,31 @@ struct GaussianTargetTests {
         }
     }
 
+    /// The ancestral sampler step by step against the official loop (`Diffusion.generate`,
+    /// ancestral branch), replaying the same noise draws: for t = 299 … 6,
+    /// x ← (x − (1 − α_t)/√(1 − ᾱ_t)·ε)/√α_t + √β_t·z, then x ← (x − √(1 − ᾱ_5)·ε)/√ᾱ_5, ε at
+    /// network time t + 1.
+    @Test func ancestralFollowsTheOfficialLoopStepByStep() throws {
+        var rng = RandomGenerator(seed: 8)
+        let x0 = Tensor.randomNormal([2, 3, 4, 4], using: &rng)
+        var ours = rng, replay = rng
+        let (out, _) = try Sampler.ancestral.run(target.eps, sde: target.sde, xT: x0, using: &ours)
+        let abar = (1...300).map { target.sde.alphaBar(Double($0)) }
+        var x = x0.scalars.map(Double.init)
+        for t in stride(from: 299, through: 5, by: -1) {
+            let e = target.eps(Tensor(x.map(Float.init), shape: x0.shape), Double(t + 1)).scalars.map(Double.init)
+            if t == 5 {
+                x = zip(x, e).map { ($0 - (1 - abar[t]).squareRoot() * $1) / abar[t].squareRoot() }
+            } else {
+                let alpha = abar[t] / abar[t - 1], z = Tensor.randomNormal(x0.shape, using: &replay).scalars
+                x = zip(zip(x, e), z).map { xe, z in
+                    (xe.0 - (1 - alpha) / (1 - abar[t]).squareRoot() * xe.1) / alpha.squareRoot() + (1 - alpha).squareRoot() * Double(z)
+                }
+            }
+        }
+        #expect(maxAbs(out, Tensor(x.map(Float.init), shape: x0.shape)) < 1e-4)
+    }
+
     @Test func ancestralHasTheExactChainsDistribution() throws {
         // 8,192 samples of each of the 48 elements (six standard deviations, 0.1 to 2).
         var rng = RandomGenerator(seed: 5)

@@ -20,8 +20,10 @@ struct TilingTests {
         let spread = meanAbs(whole, model.image(residual: Tensor.zeros(xT.shape), lr: lr))
         print("tiling: mean |tiled − whole| \(meanAbs(blended, whole)) (overlap 4), \(meanAbs(butted, whole)) (no overlap); output spread \(spread)")
         #expect(blended.shape == whole.shape)
-        #expect(meanAbs(blended, whole) < 0.02)
-        #expect(meanAbs(blended, whole) < meanAbs(butted, whole))
+        // Measured: blended 0.0096, butted 0.035, against an output spread of 0.117 (mean |image − μ|):
+        // blending stays within 12% of the spread and beats butting by more than 2×.
+        #expect(meanAbs(blended, whole) < 0.12 * spread)
+        #expect(meanAbs(butted, whole) > 2 * meanAbs(blended, whole))
         // One tile covering the image is the whole-image result.
         let single = try TiledSampler.sample(model: model, lr: lr, xT: xT, sampler: sampler, tile: 12, overlap: 2, scale: 4, using: &rng).image
         let worst = zip(single.scalars, whole.scalars).map { abs($0 - $1) }.max()!

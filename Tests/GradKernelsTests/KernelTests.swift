@@ -1,6 +1,7 @@
 // BLAS-backed kernels against the naive oracles in Reference.swift, on odd shapes, and
 // thread-count independence of the parallel loops.
 @testable import GradKernels
+import Foundation
 import Testing
 
 func seededValues(_ n: Int, seed: UInt64) -> [Float] {
@@ -135,12 +136,9 @@ struct KernelTests {
                     } } } } } }
             return y + dx + dw
         }
-        let before = Parallel.maxThreads
-        defer { Parallel.setMaxThreads(before) }
-        Parallel.setMaxThreads(1)
-        let one = run()
-        Parallel.setMaxThreads(2)
-        #expect(run() == one)
+        // Task-local limits: suites running at the same time keep their own thread count.
+        let one = Parallel.withMaxThreads(1) { run() }
+        #expect(Parallel.withMaxThreads(2) { run() } == one)
     }
 
     @Test func resultsDoNotDependOnThreadCount() {
@@ -156,14 +154,46 @@ struct KernelTests {
             }
             return (total, y)
         }
-        let before = Parallel.maxThreads
-        defer { Parallel.setMaxThreads(before) }
-        Parallel.setMaxThreads(1)
-        let one = run()
-        Parallel.setMaxThreads(2)
-        let two = run()
+        let one = Parallel.withMaxThreads(1) { run() }
+        let two = Parallel.withMaxThreads(2) { run() }
         #expect(one.0 == two.0)
         #expect(one.1 == two.1)
+    }
+
+    /// A thread limit set for one task does not leak into code running concurrently, and is
+    /// gone when its scope ends.
+    @Test func threadLimitsDoNotLeakBetweenConcurrentTasks() async {
+        let global = Parallel.maxThreads
+        async let limited: [Int] = Parallel.withMaxThreads(1) {
+            (0..<200).map { _ in usleep(50); return Parallel.maxThreads }
+        }
+        async let other: [Int] = (0..<200).map { _ in usleep(50); return Parallel.maxThreads }
+        let (a, b) = await (limited, other)
+        #expect(a.allSatisfy { $0 == 1 })
+        #expect(b.allSatisfy { $0 == global })
+        #expect(Parallel.maxThreads == global)
+    }
+
+    /// FastMath.exp against libm over its whole range (relative error in units of Float's
+    /// epsilon), and at the edges: overflow to +inf, underflow to 0, NaN kept.
+    @Test func fastExpAccuracyAndEdges() {
+        var worst: Float = 0
+        var x: Float = -87.3
+        while x <= 88.3 {
+            let exact = Foundation.exp(Double(x))
+            let rel = Float(Swift.abs(Double(FastMath.exp(x)) - exact) / exact)
+            worst = max(worst, rel)
+            let lanes = FastMath.exp(FloatVector(repeating: x))
+            #expect(lanes[0] == FastMath.exp(x) && lanes[7] == FastMath.exp(x), "SIMD and scalar differ at \(x)")
+            x += 0.0137
+        }
+        #expect(worst < 3 * Float.ulpOfOne, "worst relative error \(worst)")
+        for (input, expected) in [(Float.infinity, Float.infinity), (100, .infinity), (-Float.infinity, 0), (-100, 0)] {
+            #expect(FastMath.exp(input) == expected, "exp(\(input))")
+            #expect(FastMath.exp(FloatVector(repeating: input))[3] == expected, "SIMD exp(\(input))")
+        }
+        #expect(FastMath.exp(Float.nan).isNaN && FastMath.exp(FloatVector(repeating: .nan))[0].isNaN)
+        #expect(FastMath.exp(0) == 1)
     }
 
     @Test func reduceOverAxes() {

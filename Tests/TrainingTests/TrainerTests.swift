@@ -75,10 +75,19 @@ struct TrainerTests {
             _ = try t.train(until: 50)
             Issue.record("training with lr 1e30 never produced a non-finite loss")
         } catch let failure as TrainingFailure {
-            #expect(failure.message.contains("at step"), "\(failure)")
+            guard let match = failure.message.firstMatch(of: /at step (\d+)/), let failing = Int(match.1) else {
+                Issue.record("the failure does not name its step: \(failure)"); return
+            }
+            // The checkpoint is the last step before the non-finite one, and its weights are exactly
+            // those an identical run has at that step.
+            #expect(failing >= 2, "\(failure)")
             let saved = try TrainingState.load(from: (run as NSString).appendingPathComponent("checkpoint.h5"))
-            #expect(saved.progress.step < t.progress.step + 1)
-            #expect(saved.model.values.allSatisfy { $0.scalars.allSatisfy(\.isFinite) } || saved.progress.step == t.progress.step)
+            #expect(saved.progress.step == failing - 1)
+            let twin = try Trainer.start(config: t.config, runDirectory: dir.appendingPathComponent("twin").path)
+            _ = try twin.train(until: failing - 1)
+            #expect(twin.progress.step == saved.progress.step)
+            #expect(saved.model.keys.sorted() == twin.model.stateDict().keys.sorted())
+            #expect(twin.model.stateDict().allSatisfy { saved.model[$0.key]?.scalars == $0.value.scalars }, "saved weights differ from the step's")
         }
     }
 
