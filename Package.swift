@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // One package for the whole toolkit. Dependency direction (nothing points back):
-// GradKernels ← Grad ← GradNN ← ECDP ← Training / Evaluation / Checkpoints ← ecdp (CLI).
+// GradKernels ← Grad ← GradNN ← ECDP ← Training / Evaluation / Checkpoints ← ECDPCommandLine ← ecdp.
 import PackageDescription
 
 /// The hot loops in GradKernels are written for LLVM's vectorizer; on x86-64 they are
@@ -61,11 +61,12 @@ let package = Package(
                                                     .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Checkpoints", exclude: ["pretrained"]),
 
-        // The command-line tool.
-        .executableTarget(name: "ecdp", dependencies: [
+        // The command-line tool: its commands as a library (tested in-process), and the executable.
+        .target(name: "ECDPCommandLine", dependencies: [
             "Grad", "GradNN", "GradKernels", "ECDP", "Training", "Evaluation", "Checkpoints",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GradKernelsTests", dependencies: ["GradKernels"]),
@@ -77,6 +78,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
         .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["ECDPCommandLine", "TestSupport",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -72,7 +72,7 @@ struct Convert: ParsableCommand {
         var archive = try CheckpointFormat.read(input)
         let before = archive.tensors.count
         if let name = map { archive = try KeyMap.named(name)!.apply(archive, towardOurs: !reverse) }
-        guard !archive.tensors.isEmpty else { throw ValidationError("\(input): no tensors left to write (wrong --map?)") }
+        guard !archive.tensors.isEmpty else { throw InputError("\(input): no tensors left to write (wrong --map?)") }
         if let name = dtype?.uppercased(), let target = DType(rawValue: name) {
             archive.tensors = archive.tensors.map { ($0.name, $0.tensor.converted(to: target)) }
         }

@@ -39,7 +39,7 @@ struct Demo: ParsableCommand {
         // 2. Super-resolution with the shipped model.
         print("== 2/3 super-resolving \(image) ×4 with \(weights)")
         guard fm.fileExists(atPath: weights) else {
-            throw ValidationError("\(weights) is missing; train one with `ecdp train --config small --run runs/small` and export it with `ecdp convert runs/small/checkpoint.h5 \(weights) --map ema-weights`")
+            throw InputError("\(weights) is missing; train one with `ecdp train --config small --run runs/small` and export it with `ecdp convert runs/small/checkpoint.h5 \(weights) --map ema-weights`")
         }
         let (model, modelConfig) = try InferenceModel.load(checkpoint: weights)
         let scale = modelConfig.data.scale

@@ -75,7 +75,7 @@ struct Metrics: ParsableCommand {
         let fm = FileManager.default
         func isDirectory(_ path: String) throws -> Bool {
             var dir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &dir) else { throw ValidationError("\(path): no such file or folder") }
+            guard fm.fileExists(atPath: path, isDirectory: &dir) else { throw InputError("\(path): no such file or folder") }
             return dir.boolValue
         }
         let outIsDir = try isDirectory(output), refIsDir = try isDirectory(reference)
@@ -85,16 +85,16 @@ struct Metrics: ParsableCommand {
             return [((output as NSString).lastPathComponent, output, reference, lr)]
         }
         let names = try fm.contentsOfDirectory(atPath: output).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-        guard !names.isEmpty else { throw ValidationError("\(output): no PNG files") }
+        guard !names.isEmpty else { throw InputError("\(output): no PNG files") }
         return try names.map { name in
             let stem = (name as NSString).deletingPathExtension
             let ref = (reference as NSString).appendingPathComponent(name)
-            guard fm.fileExists(atPath: ref) else { throw ValidationError("\(ref): no reference for output \(name)") }
+            guard fm.fileExists(atPath: ref) else { throw InputError("\(ref): no reference for output \(name)") }
             var lrPath: String?
             if let lr {
                 let candidates = [name, "\(stem)x\(scale).png"].map { (lr as NSString).appendingPathComponent($0) }
                 guard let found = candidates.first(where: fm.fileExists(atPath:)) else {
-                    throw ValidationError("no LR image for \(name) in \(lr) (tried \(candidates.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))")
+                    throw InputError("no LR image for \(name) in \(lr) (tried \(candidates.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))")
                 }
                 lrPath = found
             }

@@ -15,7 +15,7 @@ struct Degrade: ParsableCommand {
     func run() throws {
         guard scale >= 1 else { throw ValidationError("--scale must be ≥ 1") }
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw ValidationError("\(input): no such file or folder") }
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw InputError("\(input): no such file or folder") }
         let files = isDir.boolValue ? try ImageFolder.list(input) : [input]
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         for file in files {

@@ -158,13 +158,13 @@ struct Finetune: ParsableCommand {
     func run() throws {
         threadOptions.apply()
         let cfg = try TrainingConfig.resolve(config, overrides: overrides)
-        guard let ft = cfg.finetune else { throw ValidationError("\(config) has no `finetune` section; use e.g. --config small-finetune") }
+        guard let ft = cfg.finetune else { throw InputError("\(config) has no `finetune` section; use e.g. --config small-finetune") }
         if ft.vggWeights == nil {
             print("note: finetune.vgg_weights is not set — the image-quality loss uses a RANDOMLY INITIALISED VGG19 (fine for testing the pipeline, not for real results)")
         }
         let (parentModel, parentConfig) = try InferenceModel.load(checkpoint: parent, config: cfg)
         guard parentConfig.model == cfg.model else {
-            throw ValidationError("the parent's architecture (\(parentConfig.name)) differs from \(cfg.name)'s model section")
+            throw InputError("the parent's architecture (\(parentConfig.name)) differs from \(cfg.name)'s model section")
         }
         let trainer = try Trainer.start(config: cfg, runDirectory: runFolder, initialWeights: parentModel.stateDict())
         try runTraining(trainer, steps: steps ?? cfg.schedule.steps)

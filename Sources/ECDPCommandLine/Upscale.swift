@@ -38,11 +38,11 @@ struct Upscale: ParsableCommand {
     func loadStartingNoise(_ path: String, height: Int, width: Int) throws -> Tensor {
         let archive = try Safetensors.read(path)
         guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
-            throw ValidationError("\(path): expected exactly one tensor (x_T), found \(archive.tensors.count)")
+            throw InputError("\(path): expected exactly one tensor (x_T), found \(archive.tensors.count)")
         }
         let x = t.floatTensor()
         guard x.shape == [1, 3, height, width] || x.shape == [3, height, width] else {
-            throw ValidationError("\(path): x_T has shape \(x.shape), but this image needs [1, 3, \(height), \(width)]")
+            throw InputError("\(path): x_T has shape \(x.shape), but this image needs [1, 3, \(height), \(width)]")
         }
         return x.reshaped([1, 3, height, width])
     }
@@ -53,7 +53,7 @@ struct Upscale: ParsableCommand {
         let fallback = try config.map { try TrainingConfig.resolve($0) }
         let (model, cfg) = try InferenceModel.load(checkpoint: checkpoint, config: fallback)
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw ValidationError("\(input): no such file or folder") }
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw InputError("\(input): no such file or folder") }
         let jobs: [(String, String)]
         if isDir.boolValue {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

@@ -1,20 +1,17 @@
-// The `ecdp` command-line tool: one file per subcommand.
+// The `ecdp` command-line tool: one file per subcommand. A library, so tests run the
+// commands in-process; `Sources/ecdp/main.swift` is the executable.
 import ArgumentParser
 import Foundation
 import GradKernels
 
-@main
-struct ECDPCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ECDPCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
         subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Inspect.self, Convert.self]
     )
-
-    static func main() {
-        selectBLASKernels()
-        main(nil)
-    }
 
     /// Re-executes the tool once with OpenBLAS's load-time settings fixed, which it reads
     /// only when it loads: `OPENBLAS_CORETYPE` when its own kernel choice is known to be
@@ -22,7 +19,7 @@ struct ECDPCommand: ParsableCommand {
     /// because the engine runs OpenBLAS single-threaded (`BLAS.singleThreaded`) — without
     /// it OpenBLAS starts a thread pool at load that spins for a while on the second core.
     /// A user's own setting of either always wins.
-    static func selectBLASKernels() {
+    public static func selectBLASKernels() {
         let env = ProcessInfo.processInfo.environment
         guard env["ECDP_BLAS_SELECTED"] == nil else { return }
         var changed = false
@@ -52,4 +49,11 @@ struct ThreadOptions: ParsableArguments {
         let n = threads ?? Parallel.maxThreads  // defaults to all cores
         Parallel.setMaxThreads(n)
     }
+}
+
+/// A problem with an input file or folder (missing, empty, not what it should be): exit code 1.
+/// A malformed argument is a `ValidationError` instead (exit code 64, usage shown).
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

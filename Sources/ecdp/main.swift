@@ -1,0 +1,5 @@
+// The `ecdp` executable: pick OpenBLAS's kernels (re-executing once if needed), then run.
+import ECDPCommandLine
+
+ECDPCommand.selectBLASKernels()
+ECDPCommand.main(nil)

@@ -1,0 +1,121 @@
+// The command line end to end, in-process: the README's chain train → resume → convert →
+// inspect → degrade → upscale → metrics on the tiny config, the file names each step hands to
+// the next, and argument errors with their exit codes.
+import ArgumentParser
+import ECDPCommandLine
+import Foundation
+import TestSupport
+import Testing
+
+/// Runs `ecdp ARGS` in this process and returns what it printed on stdout. Serialized: stdout is
+/// redirected to a file while the command runs.
+func ecdp(_ arguments: [String]) throws -> String {
+    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("ecdp-stdout-\(UUID().uuidString)").path
+    fflush(nil)  // all C output streams (naming `stdout` is not concurrency-safe in Swift 6)
+    let saved = dup(1)
+    let fd = open(capture, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    dup2(fd, 1)
+    close(fd)
+    func restore() { fflush(nil); dup2(saved, 1); close(saved) }
+    do {
+        var command = try ECDPCommand.parseAsRoot(arguments)
+        try command.run()
+    } catch {
+        restore()
+        try? FileManager.default.removeItem(atPath: capture)
+        throw error
+    }
+    restore()
+    defer { try? FileManager.default.removeItem(atPath: capture) }
+    return try String(contentsOfFile: capture, encoding: .utf8)
+}
+
+/// The JSON objects among the printed lines.
+func jsonLines(_ text: String) -> [[String: Any]] {
+    text.split(separator: "\n").compactMap { line in
+        guard line.hasPrefix("{") else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    }
+}
+
+@Suite("Command line", .serialized)
+struct CommandLineTests {
+    let demo = FixturePaths.path("Training/data/demo")
+    var tinyOverrides: [String] {
+        ["--set", "data.train=\(demo)/train", "--set", "data.validation=\(demo)/test", "--set", "data.hr_crop=16",
+         "--set", "sampling.validation_crop=16", "--set", "schedule.validate_every=0", "--set", "schedule.sample_every=0",
+         "--set", "schedule.checkpoint_every=100", "--set", "schedule.log_every=1"]
+    }
+
+    @Test func infoPrintsTheParameterCounts() throws {
+        let rows = jsonLines(try ecdp(["info", "--config", FixturePaths.path("Training/configs/tiny.yaml"), "--json"]))
+        #expect(rows.count == 1 && rows[0]["params"] as? Int == 824_310 && rows[0]["config"] as? String == "tiny")
+    }
+
+    @Test func trainResumeConvertInspectDegradeUpscaleMetrics() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run").path
+        let tiny = FixturePaths.path("Training/configs/tiny.yaml")
+        _ = try ecdp(["train", "--config", tiny, "--run", run, "--steps", "2"] + tinyOverrides)
+        _ = try ecdp(["resume", run, "--steps", "3"])
+        let metrics = try String(contentsOfFile: (run as NSString).appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        #expect(metrics.contains("\"step\": 3") || metrics.contains("\"step\":3"), "\(metrics)")
+
+        // The self-describing EMA export, and what inspect sees in it.
+        let export = dir.appendingPathComponent("tiny.safetensors").path
+        let converted = try ecdp(["convert", (run as NSString).appendingPathComponent("checkpoint.h5"), export, "--map", "ema-weights"])
+        #expect(converted.contains("wrote"))
+        let tensors = jsonLines(try ecdp(["inspect", export, "--json"]))
+        #expect(tensors.contains { $0["name"] as? String == "unet.in_conv.network.weight" && $0["shape"] as? String == "16x3x3x3" })
+        #expect(tensors.contains { ($0["meta/config_yaml"] as? String)?.contains("name: \"tiny\"") == true })
+
+        // DIV2K naming through the chain: HR 0801.png → LR 0801x4.png → SR 0801.png.
+        let hr = dir.appendingPathComponent("hr").path, lr = dir.appendingPathComponent("lr").path, sr = dir.appendingPathComponent("sr").path
+        try FileManager.default.createDirectory(atPath: hr, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(demo)/test/face.png", toPath: (hr as NSString).appendingPathComponent("0801.png"))
+        _ = try ecdp(["degrade", "--input", hr, "--output", lr, "--scale", "4"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lr) == ["0801x4.png"])
+        let upscaled = jsonLines(try ecdp(["upscale", "--checkpoint", export, "--input", lr, "--output", sr, "--solver", "dpm2:2", "--json"]))
+        #expect(upscaled.count == 1 && upscaled[0]["nfe"] as? Int == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sr) == ["0801.png"])
+        let rows = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", hr, "--output", sr, "--lr", lr, "--json"]))
+        #expect(rows.contains { ($0["psnr"] as? Double ?? 0) > 10 && $0["protocol"] != nil }, "\(rows)")
+    }
+
+    @Test func argumentErrorsAreUsageErrors() throws {
+        for bad in [["no-such-command"], ["info"], ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "2"],
+                    ["convert", "a.pt", "b.safetensors", "--map", "nope"], ["convert", "a.pt", "b.safetensors", "--dtype", "F8"]] {
+            do {
+                _ = try ecdp(bad)
+                Issue.record("\(bad) did not fail")
+            } catch {
+                #expect(ECDPCommand.exitCode(for: error) == .validationFailure, "\(bad): \(error)")
+            }
+        }
+    }
+
+    @Test func runtimeErrorsNameTheProblemAndFail() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases: [([String], String)] = [
+            (["inspect", "/nonexistent/checkpoint.pt"], "/nonexistent/checkpoint.pt"),
+            (["upscale", "--checkpoint", FixturePaths.path("Checkpoints/pretrained/ecdp-small-demo.safetensors"), "--input", "/nonexistent.png",
+              "--output", dir.appendingPathComponent("o.png").path], "/nonexistent.png"),
+            (["convert", FixturePaths.path("Tests/Fixtures/pth/vgg19_layout.pth"), dir.appendingPathComponent("x.safetensors").path,
+              "--map", "ecdp-official"], "no known layout matches"),
+            (["train", "--config", FixturePaths.path("Training/configs/paper-div2k.yaml"), "--run", dir.appendingPathComponent("p").path],
+             "no training data"),
+        ]
+        for (arguments, expected) in cases {
+            do {
+                _ = try ecdp(arguments)
+                Issue.record("\(arguments) did not fail")
+            } catch {
+                #expect(ECDPCommand.exitCode(for: error) == .failure, "\(arguments): exit \(ECDPCommand.exitCode(for: error)) \(error)")
+                #expect("\(error)".contains(expected), "\(arguments): \(error)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("p").path), "a failed start leaves no run folder")
+    }
+}
