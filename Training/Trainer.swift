@@ -1,4 +1,4 @@
-// The training loop (SPEC §8): Adam with the RRDB group at its own learning rate,
+// The training loop (docs/design.md §6): Adam with the RRDB group at its own learning rate,
 // warmup + step decay, gradient value clipping, EMA; periodic validation loss, sample
 // grids and checkpoints; exact resume from `RUN/checkpoint.h5`.
 import Checkpoints
@@ -215,7 +215,7 @@ public final class Trainer {
         return net
     }
 
-    /// One fine-tuning gradient (SPEC §7): x_T ~ N(0, I), the probability-flow ODE
+    /// One fine-tuning gradient (docs/design.md §5): x_T ~ N(0, I), the probability-flow ODE
     /// solved by adaptive Dormand–Prince, L_IQ = mean|VGG(μ + σ·x̂0) − VGG(HR)|, gradients by
     /// the adjoint method (U-Net directly, the encoder through ∂L/∂features), weighted by
     /// `iq_weight`; plus `score_matching_weight` × the training loss when that is > 0.

@@ -1,4 +1,4 @@
-// Named evaluation protocols (SPEC §9). A metric value is meaningless without the
+// Named evaluation protocols (docs/design.md §7). A metric value is meaningless without the
 // protocol it was computed under, so every result carries the protocol's name.
 @_exported import ECDP
 @_exported import Imaging

@@ -1,5 +1,5 @@
-// `ecdp bench`: medians of repeated timings, as JSON whose keys match
-// ../shared/bench/torch_reference.py so the two can be compared line by line.
+// `ecdp bench`: medians of repeated timings, as JSON whose keys match the team's PyTorch
+// reference timings of the same network (docs/performance.md) line by line.
 import ArgumentParser
 import Foundation
 import Grad

@@ -66,7 +66,7 @@ func runTraining(_ trainer: Trainer, steps: Int) throws {
 }
 
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train ECDP from scratch (SPEC §4–§5, §8).")
+    static let configuration = CommandConfiguration(abstract: "Train ECDP from scratch (docs/design.md §2–§3, §6).")
 
     @Option(help: "Config name (tiny, small, paper-div2k, …) or YAML path.") var config: String
     @Option(name: .customLong("set"), help: "Override a config key, e.g. --set optimizer.lr=2e-4 (repeatable).")
@@ -145,7 +145,7 @@ struct PretrainRRDB: ParsableCommand {
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a trained model with the image-quality loss through the adjoint method (SPEC §7).",
+        abstract: "Fine-tune a trained model with the image-quality loss through the adjoint method (docs/design.md §5).",
         discussion: "Starts from the parent's EMA weights; resumable with `ecdp resume RUN` like training.")
 
     @Option(name: .customLong("from"), help: "Parent checkpoint (RUN/checkpoint.h5 or an exported .safetensors).") var parent: String

@@ -16,7 +16,7 @@ public func accumulateGradients(of parameters: [Parameter], _ loss: () -> Tensor
 /// The vector–Jacobian product of `f` with respect to both its inputs and `parameters`:
 /// returns `f(inputs)` and `cotangentᵀ · ∂f/∂inputs`, `cotangentᵀ · ∂f/∂parameters`.
 /// A nil cotangent means `f` is scalar and the seed is 1. This is the building block
-/// of the adjoint method (SPEC §7).
+/// of the adjoint method (docs/design.md §5).
 public func vjp(at inputs: [Tensor], parameters: [Parameter], cotangent: Tensor?,
                 of f: ([Tensor]) -> Tensor) -> (value: Tensor, inputGradients: [Tensor], parameterGradients: [Tensor]) {
     let tape = Tape()

@@ -22,7 +22,7 @@ func maxDiff(_ a: Tensor, _ b: Tensor) -> Float {
 @Suite("ECDP model")
 struct ModelTests {
     @Test func parameterCountsMatchTheOfficialArchitecture() {
-        // Counts printed by ../shared/bench/torch_reference.py params.
+        // Counts of the official architecture (the PyTorch reference network prints the same).
         let tiny = ModelConfig(channels: [16, 32, 32], blocks: [1, 1, 1], rrdbFeatures: 16, rrdbGrowth: 8, rrdbBlocks: 2, rrdbSelection: [0, 1])
         let m = ECDPModel(config: tiny)
         #expect(m.unet.parameterCount == 733_718)

@@ -44,7 +44,7 @@ public struct TrainingConfig: Sendable, Equatable {
         public var gridSteps: Int
     }
 
-    /// Image-quality fine-tuning (SPEC §7); nil for ordinary training configs.
+    /// Image-quality fine-tuning (docs/design.md §5); nil for ordinary training configs.
     public struct Finetune: Sendable, Equatable {
         public var iqWeight: Float
         public var scoreMatchingWeight: Float

@@ -1,4 +1,4 @@
-// The conditional mean/variance-preserving SDE (SPEC §4). In the normalized residual
+// The conditional mean/variance-preserving SDE (docs/design.md §2). In the normalized residual
 // x = (HR − μ(y))/σ the forward process is the VP SDE dx = −½β(s)x ds + √β(s) dW with
 // s = t/T, T = 300, β(s) = β_min + s(β_max − β_min), so x_t = √ᾱ(t)·x0 + √(1−ᾱ(t))·ε with
 // ᾱ(t) = exp(−s(s(β_max − β_min)/2 + β_min)): HR's mean μ and variance σ² are preserved.
@@ -31,7 +31,7 @@ public struct MVPSDE: Sendable, Equatable {
     }
 }
 
-/// How the network's two outputs are combined into a noise estimate (SPEC §5).
+/// How the network's two outputs are combined into a noise estimate (docs/design.md §3).
 public enum Parametrization: String, Sendable, Codable, CaseIterable {
     /// ε_hyb = λ·ε̂ + (1 − λ)·(x_t − √ᾱ·x̂0)/√(1 − ᾱ), λ = ᾱ^γ; loss on both outputs.
     case hybrid

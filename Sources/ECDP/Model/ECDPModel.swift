@@ -1,4 +1,4 @@
-// The whole model: RRDB encoder + U-Net + the diffusion wrapper (SPEC §3–§6).
+// The whole model: RRDB encoder + U-Net + the diffusion wrapper (docs/design.md §1–§4).
 // Parameter paths: `unet.<official diffusion.network name>`, `rrdb.<official lr_feats name>`.
 import Foundation
 import GradNN
@@ -33,7 +33,7 @@ public final class ECDPModel: Module {
         lr.resized(height: height, width: width, mode: .bicubic)
     }
 
-    /// The per-sample training loss, averaged over the batch (SPEC §5, §12):
+    /// The per-sample training loss, averaged over the batch (docs/design.md §3, §8):
     /// t = 300·u, x_t = √ᾱ x0 + √(1−ᾱ) ε, loss = Σ(ε̂ − ε)² + Σ(x̂0 − x0)² (hybrid; one
     /// term for eps / x0). hr `[N, 3, H, W]`, lr `[N, 3, H/s, W/s]`.
     public func loss(hr: Tensor, lr: Tensor, using rng: inout RandomGenerator) -> Tensor {
@@ -77,7 +77,7 @@ public final class ECDPModel: Module {
         return parts[0] * lambda + fromX0 * (1 - lambda)
     }
 
-    /// Probability-flow ODE drift in t (SPEC §6): dx/dt = [−½β x + ½β ε_hyb/√(1−ᾱ)] / T.
+    /// Probability-flow ODE drift in t (docs/design.md §4): dx/dt = [−½β x + ½β ε_hyb/√(1−ᾱ)] / T.
     public func probabilityFlow(x: Tensor, time: Double, lrFeatures: Tensor) -> Tensor {
         let abar = sde.alphaBar(time), beta = sde.beta(time)
         let eps = noiseEstimate(xt: x, time: time, lrFeatures: lrFeatures)

@@ -1,4 +1,4 @@
-// Architecture hyper-parameters of an ECDP model (SPEC §3).
+// Architecture hyper-parameters of an ECDP model (docs/design.md §1).
 
 public struct ModelConfig: Sendable, Equatable, Codable {
     /// U-Net channels per stage; `channels[0]` is also the width of `in_conv` (C0).

@@ -1,4 +1,4 @@
-// The LR feature extractor (SPEC §3, official lib/model/rrdb.py): conv_first, then RRDB
+// The LR feature extractor (docs/design.md §1, official lib/model/rrdb.py): conv_first, then RRDB
 // blocks (each three residual dense blocks of five convs, growth gc, LeakyReLU 0.2,
 // residual scale 0.2; conv weights and biases initialised ×0.1); the outputs of the
 // selected blocks are concatenated.

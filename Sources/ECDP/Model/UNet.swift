@@ -1,4 +1,4 @@
-// The denoising U-Net (SPEC §3, official lib/model/unet.py): in_conv, down stages of
+// The denoising U-Net (docs/design.md §1, official lib/model/unet.py): in_conv, down stages of
 // residual blocks with stride-2 convs between them, two middle blocks, up stages of
 // `blocks + 1` residual blocks on [x, skip] concatenations with nearest ×2 + conv
 // between them, and GN–SiLU–conv out to 6 channels (ε̂ and x̂0).

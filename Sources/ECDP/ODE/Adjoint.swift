@@ -1,5 +1,5 @@
 // Gradients through an ODE solution by the continuous adjoint method (Chen et al. 2018;
-// torchdiffeq's `odeint_adjoint`, SPEC §7, §12). Forward: solve y from t0 to t1 without
+// torchdiffeq's `odeint_adjoint`, docs/design.md §5, §8). Forward: solve y from t0 to t1 without
 // recording. Backward: integrate the augmented state (y, a = ∂L/∂y, ∂L/∂θ, ∂L/∂c) from t1
 // back to t0 with the same adaptive solver and tolerances:
 //   dy/dt = f(y, t),  da/dt = −aᵀ ∂f/∂y,  d(∂L/∂θ)/dt = −aᵀ ∂f/∂θ,  d(∂L/∂c)/dt = −aᵀ ∂f/∂c,

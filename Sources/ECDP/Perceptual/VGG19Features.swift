@@ -1,6 +1,6 @@
 // VGG19 `features[:35]` (torchvision layout: convs at indices 0, 2, 5, 7, 10, 12, 14, 16,
 // 19, 21, 23, 25, 28, 30, 32, 34; ReLU after each conv but the last; max-pool 2×2 at 4,
-// 9, 18, 27), ending at conv5_4 before its ReLU (SPEC §7). Parameter names are
+// 9, 18, 27), ending at conv5_4 before its ReLU (docs/design.md §5). Parameter names are
 // torchvision's (`features.N.weight`), so converted torchvision weights load directly
 // (`ecdp convert vgg19.pth vgg19.safetensors --map torchvision-vgg19`).
 import GradNN

@@ -1,5 +1,5 @@
 // Resizing of `[N, C, H, W]` maps with PyTorch `interpolate` semantics
-// (align_corners = false, no antialias; SPEC §12). Unlike MATLAB's imresize (the data
+// (align_corners = false, no antialias; docs/design.md §8). Unlike MATLAB's imresize (the data
 // pipeline's degradation), these never low-pass filter when shrinking.
 import GradKernels
 

@@ -1,5 +1,5 @@
 // Exponential moving average of weights: avg ← (1 − 1/N)·avg + (1/N)·p after each
-// optimizer step, initialised to the weights (SPEC §12).
+// optimizer step, initialised to the weights (docs/design.md §8).
 import Grad
 import GradKernels
 

@@ -1,5 +1,5 @@
 // Linear warmup then multiplicative step decay at epoch milestones (the official ECDP
-// schedule, SPEC §12): factor = min(step + 1, warmup)/warmup · γ^(#milestones ≤ epoch).
+// schedule, docs/design.md §8): factor = min(step + 1, warmup)/warmup · γ^(#milestones ≤ epoch).
 
 public struct WarmupStepSchedule: Sendable, Equatable {
     public var warmupSteps: Int
