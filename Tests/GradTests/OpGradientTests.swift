@@ -1,4 +1,4 @@
-// A finite-difference gradient check for every differentiable op (SPEC §2). Tolerances:
+// A finite-difference gradient check for every differentiable op (docs/adding-an-op.md). Tolerances:
 // |analytic − numeric| ≤ atol + rtol·|numeric| with the defaults of `gradCheck`
 // (atol 2e-3, rtol 1e-2, h = 1e-2) unless a test states its own.
 import Grad
