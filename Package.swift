@@ -25,10 +25,12 @@ let package = Package(
         .executable(name: "ecdp", targets: ["ecdp"]),
         .library(name: "Grad", targets: ["Grad", "GradNN"]),
     ],
+    // Exact versions: a build never picks up a new release by itself (Package.resolved stays
+    // out of git: on these machines the package copies' commit ids are not upstream's).
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // System-library shims (Debian: libopenblas-dev, libpng-dev, libhdf5-dev).
