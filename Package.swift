@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 // One package for the whole toolkit. Dependency direction (nothing points back):
-// GradKernels ← Grad ← GradNN ← ECDP ← Training / Evaluation / Checkpoints ← ECDPCommandLine ← ecdp.
+// GradKernels ← Grad ← GradNN ← {ECDP, Checkpoints}; Grad ← Imaging ← Evaluation;
+// {ECDP, Checkpoints, Imaging} ← Training; everything ← ECDPCommandLine ← ecdp.
+// Every target lists the modules it imports (no @_exported imports).
 import PackageDescription
 
 /// The hot loops in GradKernels are written for LLVM's vectorizer; on x86-64 they are
@@ -55,17 +57,17 @@ let package = Package(
 
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN"]),
-        .target(name: "Training", dependencies: ["ECDP", "Imaging", "Checkpoints", .product(name: "Yams", package: "Yams")], path: "Training",
+        .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
-        .target(name: "Evaluation", dependencies: ["ECDP", "Imaging"], path: "Evaluation"),
+        .target(name: "Evaluation", dependencies: ["Grad", "Imaging"], path: "Evaluation"),
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"]),
-        .target(name: "Checkpoints", dependencies: ["GradNN", "HDF5Bridge", "AtomicFile",
+        .target(name: "Checkpoints", dependencies: ["Grad", "GradNN", "HDF5Bridge", "AtomicFile",
                                                     .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Checkpoints", exclude: ["pretrained"]),
 
         // The command-line tool: its commands as a library (tested in-process), and the executable.
         .target(name: "ECDPCommandLine", dependencies: [
-            "Grad", "GradNN", "GradKernels", "ECDP", "Training", "Evaluation", "Checkpoints",
+            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),
@@ -73,13 +75,13 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GradKernelsTests", dependencies: ["GradKernels"]),
         .testTarget(name: "AtomicFileTests", dependencies: ["AtomicFile"]),
-        .testTarget(name: "GradTests", dependencies: ["Grad", "TestSupport"]),
-        .testTarget(name: "GradNNTests", dependencies: ["GradNN", "TestSupport"]),
+        .testTarget(name: "GradTests", dependencies: ["Grad", "GradKernels", "TestSupport"]),
+        .testTarget(name: "GradNNTests", dependencies: ["Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
-        .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Grad", "Imaging", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ECDP", "Checkpoints", "Grad", "GradNN", "Imaging", "TestSupport"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Grad", "GradNN", "TestSupport"]),
+        .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["ECDPCommandLine", "TestSupport",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],

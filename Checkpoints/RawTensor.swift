@@ -1,7 +1,7 @@
 // A tensor as stored in a file: element type, shape and little-endian bytes. Formats
 // exchange these, so a conversion keeps half precision half; `floatTensor()` widens to
 // the engine's fp32.
-@_exported import Grad
+import Grad
 import Foundation
 
 /// Element types the readers understand.

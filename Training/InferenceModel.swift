@@ -2,6 +2,8 @@
 // state (`RUN/checkpoint.h5`, EMA weights), a safetensors export (weights + its config
 // in the metadata), or an official ECDP checkpoint, converted or as the official code
 // wrote it (`checkpoint.pt`; with `--config`, since it carries none).
+import Grad
+import ECDP
 import Checkpoints
 import Foundation
 

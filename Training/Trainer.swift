@@ -1,6 +1,9 @@
 // The training loop (docs/design.md §6): Adam with the RRDB group at its own learning rate,
 // warmup + step decay, gradient value clipping, EMA; periodic validation loss, sample
 // grids and checkpoints; exact resume from `RUN/checkpoint.h5`.
+import Imaging
+import Grad
+import ECDP
 import Checkpoints
 import Foundation
 import GradNN

@@ -1,4 +1,5 @@
 // Swift access to HDF5 files through the HDF5Bridge C layer.
+import Grad
 import Foundation
 import HDF5Bridge
 

@@ -1,4 +1,5 @@
 // PSNR, SSIM and LR-PSNR of one super-resolved image under a protocol.
+import Imaging
 import Foundation
 import Grad
 

@@ -1,7 +1,7 @@
 // Named evaluation protocols (docs/design.md §7). A metric value is meaningless without the
 // protocol it was computed under, so every result carries the protocol's name.
-@_exported import ECDP
-@_exported import Imaging
+import Grad
+import Imaging
 
 public struct MetricProtocol: Sendable, Equatable, CustomStringConvertible {
     public enum Channels: String, Sendable { case rgb, luma }

@@ -1,5 +1,7 @@
 // `ecdp bench`: medians of repeated timings, as JSON whose keys match the team's PyTorch
 // reference timings of the same network (docs/performance.md) line by line.
+import GradNN
+import ECDP
 import ArgumentParser
 import Foundation
 import Grad

@@ -1,5 +1,6 @@
 // `ecdp degrade`: make LR images from HR images with MATLAB-compatible bicubic (the SR
 // papers' degradation), saved as 8-bit PNG with DIV2K naming (`<stem>x<scale>.png`).
+import Imaging
 import ArgumentParser
 import Foundation
 import Training

@@ -1,5 +1,6 @@
 // `ecdp metrics`: PSNR, SSIM and LR-PSNR of SR outputs against references, for one
 // pair of files or two folders (matched by file name), always under a named protocol.
+import Imaging
 import ArgumentParser
 import Evaluation
 import Foundation

@@ -1,4 +1,6 @@
 // `ecdp train`, `ecdp resume` and `ecdp info`.
+import Grad
+import ECDP
 import ArgumentParser
 import Dispatch
 import Foundation

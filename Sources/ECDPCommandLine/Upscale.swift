@@ -1,4 +1,7 @@
 // `ecdp upscale`: super-resolve images with a trained model.
+import Imaging
+import Grad
+import ECDP
 import ArgumentParser
 import Foundation
 import Checkpoints

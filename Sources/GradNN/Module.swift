@@ -1,6 +1,6 @@
 // Parameters and the Module protocol: named, addressable parameters (paths such as
 // `downs.0.conv1.weight`), train/eval mode, and loading a state dict by path.
-@_exported import Grad
+import Grad
 
 /// A trainable tensor. Modules read `value` in their forward; while a gradient is being
 /// taken, `value` is temporarily the tape-watched version of itself.

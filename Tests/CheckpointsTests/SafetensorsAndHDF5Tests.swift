@@ -1,4 +1,5 @@
 // safetensors and HDF5 round trips, malformed inputs, and the training-state file.
+import Grad
 import Checkpoints
 import Foundation
 import GradNN

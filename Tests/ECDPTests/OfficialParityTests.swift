@@ -2,6 +2,7 @@
 // (Tests/Fixtures/generate_official_fixtures.py: its trainer's checkpoints at the `tiny`
 // widths, its RRDBNet stage and README extraction, its `Diffusion.generate` in ODE, DDIM and
 // ancestral mode through torchdiffeq).
+import Grad
 import Checkpoints
 @testable import ECDP
 import Foundation
@@ -19,9 +20,12 @@ func officialFile(_ name: String) throws -> TensorArchive {
     try TorchFile.archive(FixturePaths.path("Tests/Fixtures/official/\(name)"))
 }
 
+/// The official ECDP training checkpoint (13.6 MB), read once for all the tests that use it.
+let officialCheckpoint = Result { try officialFile("ecdp_checkpoint.pt") }
+
 /// The tiny model with the converted EMA weights of the official training checkpoint.
 func officialTinyModel() throws -> ECDPModel {
-    let ours = try KeyMap.ecdpOfficial.apply(try officialFile("ecdp_checkpoint.pt"))
+    let ours = try KeyMap.ecdpOfficial.apply(try officialCheckpoint.get())
     let model = ECDPModel(config: tiny)
     var weights: [String: Tensor] = [:]
     for (name, t) in ours.tensors where name != "sample_fixed_latent" { weights[name] = t.floatTensor() }
@@ -41,7 +45,7 @@ func psnr(_ a: Tensor, _ b: Tensor) -> Double {
 @Suite("Official ECDP parity")
 struct OfficialParityTests {
     @Test func trainingCheckpointConvertsWithTheEMAWeights() throws {
-        let archive = try officialFile("ecdp_checkpoint.pt")
+        let archive = try officialCheckpoint.get()
         let ref = try officialReference()
         let keys = ref["state_dict_keys"] as! [String]
         // Written as the official trainer writes: model, model_avg, optimizer, scheduler, latent.
@@ -77,7 +81,7 @@ struct OfficialParityTests {
     }
 
     @Test func reverseWritesTheNamesTheOfficialModelLoadsStrictly() throws {
-        let archive = try officialFile("ecdp_checkpoint.pt")
+        let archive = try officialCheckpoint.get()
         let keys = try officialReference()["state_dict_keys"] as! [String]
         let back = try KeyMap.ecdpOfficial.apply(try KeyMap.ecdpOfficial.apply(archive), towardOurs: false)
         #expect(back.tensors.map(\.name).sorted() == keys.sorted())
@@ -111,7 +115,7 @@ struct OfficialParityTests {
     /// by the official `Diffusion.__init__` in Float32 and saved in its checkpoint): ᾱ_i = ᾱ((i + 1)/300·T),
     /// α_i = ᾱ_i/ᾱ_{i−1} (α_0 = ᾱ_0), β_i = 1 − α_i, all 300 entries.
     @Test func discreteGridMatchesTheOfficialBuffers() throws {
-        let archive = try officialFile("ecdp_checkpoint.pt")
+        let archive = try officialCheckpoint.get()
         let abar = MVPSDE().discreteAlphaBars(steps: 300)
         let alphas = abar.indices.map { $0 == 0 ? abar[0] : abar[$0] / abar[$0 - 1] }
         for (name, ours) in [("alpha_bars", abar), ("alphas", alphas), ("betas", alphas.map { 1 - $0 })] {

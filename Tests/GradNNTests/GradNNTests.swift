@@ -1,5 +1,6 @@
 // Layers, parameter paths, loading, optimizers (Adam against PyTorch), schedules, EMA,
 // clipping, and a whole training step returning memory to baseline.
+import Grad
 import Foundation
 import GradNN
 import TestSupport

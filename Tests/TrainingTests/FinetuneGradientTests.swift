@@ -1,6 +1,8 @@
 // The fine-tuning gradient (adjoint through the probability-flow ODE, then the encoder
 // through ∂L/∂features) against direct back-propagation through the same adaptive solve, and
 // a fine-tune that resumes bit for bit.
+import Grad
+import GradNN
 import ECDP
 import Foundation
 import TestSupport

@@ -1,5 +1,7 @@
 // RRDB pretraining feeds ECDP training; trained weights load for inference from the
 // training state and from a safetensors export alike, and sampling is deterministic.
+import Grad
+import ECDP
 import Checkpoints
 import Foundation
 import TestSupport

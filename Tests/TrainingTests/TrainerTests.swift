@@ -1,5 +1,6 @@
 // Exact resume (straight N steps == k steps + resume to N, bit for bit, k mid-epoch),
 // interruption, a non-finite loss, and config validation.
+import Imaging
 import Checkpoints
 import Foundation
 import TestSupport

@@ -1,6 +1,7 @@
 // The training configuration (Training/configs/*.yaml): YAML in, validated struct out.
 // Unknown keys (typos) and bad values are errors that name the key; `--set a.b=value`
 // overrides any key before validation. The resolved config is saved with every run.
+import ECDP
 import Foundation
 import Yams
 

@@ -1,5 +1,6 @@
 // The whole model: RRDB encoder + U-Net + the diffusion wrapper (docs/design.md §1–§4).
 // Parameter paths: `unet.<official diffusion.network name>`, `rrdb.<official lr_feats name>`.
+import Grad
 import Foundation
 import GradNN
 

@@ -2,6 +2,7 @@
 // blocks (each three residual dense blocks of five convs, growth gc, LeakyReLU 0.2,
 // residual scale 0.2; conv weights and biases initialised ×0.1); the outputs of the
 // selected blocks are concatenated.
+import Grad
 import GradNN
 
 public final class ResidualDenseBlock: Module {

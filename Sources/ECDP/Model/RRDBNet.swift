@@ -5,6 +5,7 @@
 // LeakyReLU(0.2) → conv to 3 channels. Parameter names are the official ones (`rrdb.*`,
 // `final.<i>.*` with i the position in the official `nn.Sequential`), so official RRDBNet
 // weights load directly and the encoder's transfer to ECDP's `rrdb.*` unchanged.
+import Grad
 import GradNN
 
 public final class RRDBNet: Module {

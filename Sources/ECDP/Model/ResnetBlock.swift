@@ -2,6 +2,7 @@
 //   h = conv1(SiLU(GN1(x))) + Linear(t_emb) + conv1x1(bilinear(lr_feats → size of h))
 //   h = conv2(SiLU(GN2(h)));  return skip(x) + h
 // Parameter names follow the official code (`conv1.network.weight`, …).
+import Grad
 import GradNN
 
 public final class ResnetBlock: Module {

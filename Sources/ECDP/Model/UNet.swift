@@ -2,6 +2,7 @@
 // residual blocks with stride-2 convs between them, two middle blocks, up stages of
 // `blocks + 1` residual blocks on [x, skip] concatenations with nearest ×2 + conv
 // between them, and GN–SiLU–conv out to 6 channels (ε̂ and x̂0).
+import Grad
 import GradNN
 
 public final class UNet: Module {

@@ -6,6 +6,7 @@
 // where θ are module parameters and c an extra input of f (ECDP's LR features). Each
 // evaluation records one network evaluation on a tape and releases it, so memory does
 // not grow with the number of solver steps.
+import Grad
 import GradNN
 
 public struct AdjointGradients {

@@ -1,4 +1,5 @@
 // Explicit Runge–Kutta methods as Butcher tableaus; one stepper runs them all.
+import Grad
 
 public struct ButcherTableau: Sendable {
     public let name: String

@@ -11,6 +11,7 @@
 //   step lands exactly on t1;
 // - the times handed to f are rounded to Float, as torchdiffeq casts them to the state's
 //   dtype, and a stage at the step's end is taken one ulp before it.
+import Grad
 import Foundation
 
 public struct AdaptiveResult {

@@ -3,6 +3,7 @@
 // 9, 18, 27), ending at conv5_4 before its ReLU (docs/design.md §5). Parameter names are
 // torchvision's (`features.N.weight`), so converted torchvision weights load directly
 // (`ecdp convert vgg19.pth vgg19.safetensors --map torchvision-vgg19`).
+import Grad
 import GradNN
 
 public final class VGG19Features: Module {

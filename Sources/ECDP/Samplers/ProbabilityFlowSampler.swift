@@ -1,5 +1,6 @@
 // Super-resolution with a trained model and any `Sampler`: x_T (already scaled by the
 // temperature) → x_0, then HR = μ + σ·x0, clipped to [0, 1] (docs/design.md §4).
+import Grad
 
 public enum ProbabilityFlowSampler {
     /// Super-resolves `lr` `[N, 3, h, w]` from `xT` `[N, 3, H, W]` with `sampler`.

@@ -1,6 +1,7 @@
 // Every sampler behind one type, parsed from the CLI's `--solver` syntax. Samplers work
 // on a noise estimator ε(x, t) (t on the network's 0…300 scale) and the SDE, so they
 // are tested against analytic estimators as well as used with the network.
+import Grad
 import Foundation
 
 /// ε_hyb(x_t, t): the noise estimate at network time t.

@@ -2,6 +2,7 @@
 // into overlapping tiles, each tile is sampled from its window of ONE global noise
 // field x_T (so neighbouring tiles start from the same noise where they overlap), and
 // the results are blended with weights that ramp linearly across each overlap.
+import Grad
 
 public enum TiledSampler {
     /// Tile origins along one axis: tiles of `tile` pixels stepping by `tile − overlap`,
