@@ -17,9 +17,9 @@ struct SolverTests {
         zip(y.scalars, y0.scalars).map { abs(Double($0) - Double($1) * exp(-t * t)) }.max()!
     }
 
-    @Test(arguments: [("euler", 1.0), ("heun", 2.0), ("rk4", 4.0)])
-    func fixedStepOrder(method: String, order: Double) {
-        let tableau = ButcherTableau.named(method)!
+    @Test(arguments: [(ButcherTableau.euler, 1.0), (.heun, 2.0), (.rk4, 4.0)])
+    func fixedStepOrder(tableau: ButcherTableau, order: Double) {
+        let method = tableau.name
         let coarse = error(FixedStepSolver.integrate(gaussian, from: y0, t0: 0, t1: 1, steps: 8, tableau: tableau).x, at: 1)
         let fine = error(FixedStepSolver.integrate(gaussian, from: y0, t0: 0, t1: 1, steps: 16, tableau: tableau).x, at: 1)
         let observed = log2(coarse / fine)

@@ -226,9 +226,3 @@ public struct DormandPrince: Sendable {
         return Double(min(100 * h0, h1))
     }
 }
-
-public struct SolverError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

@@ -11,7 +11,7 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
     /// Probability-flow ODE, adaptive Dormand–Prince 5(4).
     case rk45(rtol: Double, atol: Double)
     /// Probability-flow ODE, fixed steps with a Runge–Kutta tableau (euler, heun, rk4).
-    case fixed(method: String, steps: Int)
+    case rungeKutta(tableau: ButcherTableau, steps: Int)
     /// The 300-step ancestral (DDPM) sampler.
     case ancestral
     /// DDIM (η = 0) with N steps on the 300-step grid.
@@ -32,7 +32,9 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
             if parts.count == 1 { return .rk45(rtol: 1e-3, atol: 1e-3) }
             guard parts.count == 2, let tol = Double(parts[1]), tol > 0 else { throw SolverError("--solver \(text): expected rk45 or rk45:TOL") }
             return .rk45(rtol: tol, atol: tol)
-        case "euler", "heun", "rk4": return .fixed(method: parts[0], steps: try steps())
+        case "euler": return .rungeKutta(tableau: .euler, steps: try steps())
+        case "heun": return .rungeKutta(tableau: .heun, steps: try steps())
+        case "rk4": return .rungeKutta(tableau: .rk4, steps: try steps())
         case "ancestral":
             guard parts.count == 1 else { throw SolverError("--solver ancestral takes no step count (it is the 300-step sampler)") }
             return .ancestral
@@ -47,7 +49,7 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .rk45(r, a): return "rk45(rtol \(r), atol \(a))"
-        case let .fixed(m, n): return "\(m):\(n)"
+        case let .rungeKutta(tableau, n): return "\(tableau.name):\(n)"
         case .ancestral: return "ancestral"
         case let .ddim(n): return "ddim:\(n)"
         case let .dpmSolver(o, n): return "dpm\(o):\(n)"
@@ -72,9 +74,9 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
             let r = try DormandPrince(rtol: rtol, atol: atol).integrate(flow, from: xT, t0: sde.horizon, t1: endTime,
                                                                         jumpTimes: [endTime])
             return (r.y, r.evaluations)
-        case let .fixed(method, steps):
+        case let .rungeKutta(tableau, steps):
             let r = FixedStepSolver.integrate(flow, from: xT, t0: sde.horizon, t1: endTime, steps: steps,
-                                              tableau: ButcherTableau.named(method)!)
+                                              tableau: tableau)
             return (r.x, r.evaluations)
         case .ancestral:
             return DiscreteSamplers.ancestral(eps, sde: sde, xT: xT, using: &rng)
