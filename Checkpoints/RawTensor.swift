@@ -1,8 +1,8 @@
 // A tensor as stored in a file: element type, shape and little-endian bytes. Formats
 // exchange these, so a conversion keeps half precision half; `floatTensor()` widens to
 // the engine's fp32.
-import Grad
 import Foundation
+import Grad
 
 /// Element types the readers understand.
 public enum DType: String, Sendable, CaseIterable {

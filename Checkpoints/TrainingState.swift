@@ -8,9 +8,9 @@
 //   optimizer/step/<path> int64[1], optimizer/m/<path>, optimizer/v/<path>  (Adam)
 //   rng/<name>           uint64[4]   (RandomGenerator state words)
 //   sample_latent        fp32        (the fixed latent of the sample grids; optional)
-import Grad
 import AtomicFile
 import Foundation
+import Grad
 import GradNN
 
 public struct TrainingProgress: Sendable, Equatable {

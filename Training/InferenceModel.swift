@@ -2,10 +2,10 @@
 // state (`RUN/checkpoint.h5`, EMA weights), a safetensors export (weights + its config
 // in the metadata), or an official ECDP checkpoint, converted or as the official code
 // wrote it (`checkpoint.pt`; with `--config`, since it carries none).
-import Grad
-import ECDP
 import Checkpoints
+import ECDP
 import Foundation
+import Grad
 
 public enum InferenceModel {
     /// The model with its EMA weights, and the config it was built from.
@@ -29,8 +29,7 @@ public enum InferenceModel {
                 weights[name] = t.floatTensor()
             }
         }
-        let model = ECDPModel(config: config.model, sigma: config.sigma ?? 0.2, parametrization: config.parametrization,
-                              gamma: config.gamma, seed: config.seed)
+        let model = config.makeModel()
         do { try model.load(weights) } catch {
             throw ConfigError("\(path): the weights do not fit the \(config.name) architecture: \(error)")
         }

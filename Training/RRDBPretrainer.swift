@@ -2,10 +2,10 @@
 // over each image, averaged over the batch), Adam with warm-up and step decay at epoch
 // milestones, gradient value clipping. Writes `RUN/rrdb.safetensors` (the whole RRDBNet:
 // `rrdb.*` is what `model.rrdb_init` reads) and resumable state in `RUN/checkpoint.h5`.
-import Grad
-import ECDP
 import Checkpoints
+import ECDP
 import Foundation
+import Grad
 import GradNN
 
 public final class RRDBPretrainer {

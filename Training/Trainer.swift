@@ -1,12 +1,12 @@
 // The training loop (docs/design.md §6): Adam with the RRDB group at its own learning rate,
 // warmup + step decay, gradient value clipping, EMA; periodic validation loss, sample
 // grids and checkpoints; exact resume from `RUN/checkpoint.h5`.
-import Imaging
-import Grad
-import ECDP
 import Checkpoints
+import ECDP
 import Foundation
+import Grad
 import GradNN
+import Imaging
 
 /// What the trainer reports while it runs.
 public enum TrainerEvent {
@@ -73,7 +73,7 @@ public final class Trainer {
         self.config = config
         self.runDirectory = runDirectory
         guard let sigma = config.sigma else { throw TrainingFailure(message: "sigma is unresolved") }
-        model = ECDPModel(config: config.model, sigma: sigma, parametrization: config.parametrization, gamma: config.gamma, seed: config.seed)
+        model = config.makeModel(sigma: sigma)
         batches = try config.trainingBatches()
         if config.data.validation == nil, config.schedule.validateEvery > 0 || config.schedule.sampleEvery > 0 {
             throw TrainingFailure(message: Self.missingValidation(config))
@@ -279,7 +279,7 @@ public final class Trainer {
 
     /// A model holding the EMA weights.
     public func emaCopy() throws -> ECDPModel {
-        let m = ECDPModel(config: config.model, sigma: model.sigma, parametrization: model.parametrization, gamma: model.gamma, seed: config.seed)
+        let m = config.makeModel(sigma: model.sigma)
         try m.load(ema.averages)
         return m
     }

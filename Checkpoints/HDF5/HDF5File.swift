@@ -1,6 +1,6 @@
 // Swift access to HDF5 files through the HDF5Bridge C layer.
-import Grad
 import Foundation
+import Grad
 import HDF5Bridge
 
 /// An open HDF5 file, for reading or writing datasets by path.

@@ -8,8 +8,8 @@
 // The RRDBNet stage writes the same wrapper around `RRDBNet` (`model.model.rrdb.*`,
 // `model.model.final.*`), and the official README extracts `pretrained-rrdbnet-*.pt` from
 // it by stripping the first `model.` (`rrdb.*`, `final.*`).
-import Grad
 import Foundation
+import Grad
 import GradNN
 
 /// Which official file an archive is.

@@ -1,7 +1,7 @@
 // PSNR, SSIM and LR-PSNR of one super-resolved image under a protocol.
-import Imaging
 import Foundation
 import Grad
+import Imaging
 
 /// The metrics of one image, always with the protocol they were computed under.
 public struct ImageMetrics: Sendable, Equatable {

@@ -1,11 +1,11 @@
 // `ecdp bench`: medians of repeated timings, as JSON whose keys match the team's PyTorch
 // reference timings of the same network (docs/performance.md) line by line.
-import GradNN
-import ECDP
 import ArgumentParser
+import ECDP
 import Foundation
 import Grad
 import GradKernels
+import GradNN
 import Training
 
 struct Bench: ParsableCommand {
@@ -27,7 +27,7 @@ struct Bench: ParsableCommand {
         func run() throws {
             threadOptions.apply()
             let cfg = try TrainingConfig.resolve(config)
-            let model = ECDPModel(config: cfg.model, sigma: cfg.sigma ?? 0.2, seed: 0)
+            let model = cfg.makeModel(seed: 0)
             var rng = RandomGenerator(seed: 0)
             for (_, p) in model.parameters() { p.value = p.value + Tensor.randomNormal(p.shape, std: 0.01, using: &rng) }
             let side = cfg.data.hrCrop, s = cfg.data.scale
@@ -95,7 +95,7 @@ struct Bench: ParsableCommand {
         func run() throws {
             threadOptions.apply()
             let cfg = try TrainingConfig.resolve(config)
-            let model = ECDPModel(config: cfg.model, sigma: cfg.sigma ?? 0.2, seed: 0)
+            let model = cfg.makeModel(seed: 0)
             var rng = RandomGenerator(seed: 0)
             let n = cfg.data.batch, size = cfg.data.hrCrop, s = cfg.data.scale
             let hr = Tensor.randomUniform([n, 3, size, size], using: &rng)

@@ -1,8 +1,8 @@
 // `ecdp degrade`: make LR images from HR images with MATLAB-compatible bicubic (the SR
 // papers' degradation), saved as 8-bit PNG with DIV2K naming (`<stem>x<scale>.png`).
-import Imaging
 import ArgumentParser
 import Foundation
+import Imaging
 import Training
 
 struct Degrade: ParsableCommand {
@@ -23,8 +23,7 @@ struct Degrade: ParsableCommand {
             let hr = try PNG.read(file)
             let h = hr.shape[1] / scale * scale, w = hr.shape[2] / scale * scale
             let lr = MatlabResize.resize(hr.slice(start: [0, 0, 0], size: [3, h, w]), scale: 1 / Double(scale))
-            let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-            let path = (output as NSString).appendingPathComponent("\(stem)x\(scale).png")
+            let path = (output as NSString).appendingPathComponent(DIV2KNames.lowResolutionName(stem: DIV2KNames.stem(file), scale: scale))
             try PNG.write(lr, to: path)
             print("\(file) → \(path) (\(w / scale)×\(h / scale))")
         }

@@ -2,12 +2,12 @@
 // demo photographs (showing the loss fall), then super-resolves a held-out photograph
 // ×4 with the shipped pretrained `small` model and writes the images, the metrics
 // (with their protocols) and the loss plot.
-import Imaging
-import Grad
-import ECDP
 import ArgumentParser
+import ECDP
 import Evaluation
 import Foundation
+import Grad
+import Imaging
 import Training
 
 struct Demo: ParsableCommand {

@@ -1,9 +1,9 @@
 // `ecdp metrics`: PSNR, SSIM and LR-PSNR of SR outputs against references, for one
 // pair of files or two folders (matched by file name), always under a named protocol.
-import Imaging
 import ArgumentParser
 import Evaluation
 import Foundation
+import Imaging
 
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,12 +88,11 @@ struct Metrics: ParsableCommand {
         let names = try fm.contentsOfDirectory(atPath: output).filter { $0.lowercased().hasSuffix(".png") }.sorted()
         guard !names.isEmpty else { throw InputError("\(output): no PNG files") }
         return try names.map { name in
-            let stem = (name as NSString).deletingPathExtension
             let ref = (reference as NSString).appendingPathComponent(name)
             guard fm.fileExists(atPath: ref) else { throw InputError("\(ref): no reference for output \(name)") }
             var lrPath: String?
             if let lr {
-                let candidates = [name, "\(stem)x\(scale).png"].map { (lr as NSString).appendingPathComponent($0) }
+                let candidates = [name, DIV2KNames.lowResolutionName(stem: DIV2KNames.stem(name), scale: scale)].map { (lr as NSString).appendingPathComponent($0) }
                 guard let found = candidates.first(where: fm.fileExists(atPath:)) else {
                     throw InputError("no LR image for \(name) in \(lr) (tried \(candidates.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))")
                 }

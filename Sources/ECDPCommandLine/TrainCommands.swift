@@ -1,9 +1,9 @@
 // `ecdp train`, `ecdp resume` and `ecdp info`.
-import Grad
-import ECDP
 import ArgumentParser
 import Dispatch
+import ECDP
 import Foundation
+import Grad
 import Synchronization
 import Training
 
@@ -109,7 +109,7 @@ struct Info: ParsableCommand {
 
     func run() throws {
         let cfg = try TrainingConfig.resolve(config)
-        let model = ECDPModel(config: cfg.model, sigma: cfg.sigma ?? 0.2)
+        let model = cfg.makeModel()
         var rng = RandomGenerator(seed: 0)
         let rrdbNet = RRDBNet(config: cfg.model, scale: cfg.data.scale, using: &rng)
         let results: [(String, Any)] = [("config", cfg.name), ("params", model.parameterCount),

@@ -1,10 +1,10 @@
 // `ecdp upscale`: super-resolve images with a trained model.
-import Imaging
-import Grad
-import ECDP
 import ArgumentParser
-import Foundation
 import Checkpoints
+import ECDP
+import Foundation
+import Grad
+import Imaging
 import Training
 
 struct Upscale: ParsableCommand {
@@ -62,8 +62,7 @@ struct Upscale: ParsableCommand {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             // DIV2K-style LR names (0801x4.png) give SR outputs named like their HR (0801.png).
             jobs = try ImageFolder.list(input).map { path in
-                var name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-                if name.hasSuffix("x\(cfg.data.scale)") { name.removeLast("x\(cfg.data.scale)".count) }
+                let name = DIV2KNames.highResolutionStem(ofLowResolution: path, scale: cfg.data.scale)
                 return (path, (output as NSString).appendingPathComponent(name + ".png"))
             }
         } else {

@@ -1,7 +1,7 @@
 // safetensors and HDF5 round trips, malformed inputs, and the training-state file.
-import Grad
 import Checkpoints
 import Foundation
+import Grad
 import GradNN
 import TestSupport
 import Testing

@@ -1,9 +1,9 @@
 // Adjoint gradients through the probability-flow ODE agree with direct
 // back-propagation through the same adaptive solver (micro model).
-import Grad
-import GradNN
 import ECDP
 import Foundation
+import Grad
+import GradNN
 import Testing
 
 @Suite("Adjoint")

@@ -4,11 +4,11 @@
 // probability-flow ODE maps x(t0) to x(t) = √ᾱ(t) μ + √(v(t)/v(t0)) (x(t0) − √ᾱ(t0) μ).
 // Unlike a point mass, ε* changes along the path and the last x0 projection does not hide
 // the path taken, so intermediate updates and higher-order corrections are exercised.
-import Grad
 @testable import ECDP
 import Foundation
-import Testing
+import Grad
 import TestSupport
+import Testing
 
 struct GaussianTarget: Sendable {
     let sde = MVPSDE()

@@ -1,10 +1,10 @@
 // The ECDP network's parameter counts, shapes, the SDE marginals and the hybrid formula
 // (the network against the official code itself: OfficialParityTests).
-import GradNN
-import Grad
 import Checkpoints
 import ECDP
 import Foundation
+import Grad
+import GradNN
 import TestSupport
 import Testing
 

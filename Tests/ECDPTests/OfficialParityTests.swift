@@ -2,10 +2,10 @@
 // (Tests/Fixtures/generate_official_fixtures.py: its trainer's checkpoints at the `tiny`
 // widths, its RRDBNet stage and README extraction, its `Diffusion.generate` in ODE, DDIM and
 // ancestral mode through torchdiffeq).
-import Grad
 import Checkpoints
 @testable import ECDP
 import Foundation
+import Grad
 import TestSupport
 import Testing
 

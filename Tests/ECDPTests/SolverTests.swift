@@ -1,11 +1,11 @@
 // ODE solvers on problems with known solutions (orders of accuracy, adaptive tolerance) and
 // Dormand–Prince against torchdiffeq step for step. The diffusion samplers on a data
 // distribution with a closed-form flow: GaussianTargetTests.
-import Grad
 @testable import ECDP
 import Foundation
-import Testing
+import Grad
 import TestSupport
+import Testing
 
 @Suite("Solvers")
 struct SolverTests {

@@ -1,7 +1,7 @@
 // Tiled sampling from one global noise field agrees with whole-image sampling up to a
 // stated tolerance, and blending across an overlap beats butting tiles together.
-import Grad
 @testable import ECDP
+import Grad
 import Testing
 
 @Suite("Tiling")

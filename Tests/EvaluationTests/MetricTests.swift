@@ -1,9 +1,9 @@
 // PSNR, SSIM and LR-PSNR under both protocols against scikit-image and BasicSR on real
 // photographs (Tests/Fixtures/generate_image_fixtures.py), to 1e-4 dB and 1e-5.
-import Imaging
 import Evaluation
-import Grad
 import Foundation
+import Grad
+import Imaging
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 // BLAS-backed kernels against the naive oracles in Reference.swift, on odd shapes, and
 // thread-count independence of the parallel loops.
-@testable import GradKernels
 import Foundation
+@testable import GradKernels
 import Testing
 
 func seededValues(_ n: Int, seed: UInt64) -> [Float] {

@@ -1,7 +1,7 @@
 // Layers, parameter paths, loading, optimizers (Adam against PyTorch), schedules, EMA,
 // clipping, and a whole training step returning memory to baseline.
-import Grad
 import Foundation
+import Grad
 import GradNN
 import TestSupport
 import Testing

@@ -1,8 +1,8 @@
 // The data pipeline: shapes, alignment with MATLAB degradation, determinism, resume
 // positions, paired folders, augmentations, prefetching, and errors that name the problem.
-import Imaging
 import Foundation
 import Grad
+import Imaging
 import TestSupport
 import Testing
 import Training

@@ -1,10 +1,10 @@
 // The fine-tuning gradient (adjoint through the probability-flow ODE, then the encoder
 // through ∂L/∂features) against direct back-propagation through the same adaptive solve, and
 // a fine-tune that resumes bit for bit.
-import Grad
-import GradNN
 import ECDP
 import Foundation
+import Grad
+import GradNN
 import TestSupport
 import Testing
 @testable import Training

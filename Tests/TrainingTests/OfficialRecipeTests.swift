@@ -1,9 +1,9 @@
 // The paper-* / official-* configs against the official conf/*.yaml values (the table in
 // docs/training.md), the official architectures' parameter counts, and what a paper config
 // does without a dataset.
-import Grad
 import ECDP
 import Foundation
+import Grad
 import TestSupport
 import Testing
 import Training

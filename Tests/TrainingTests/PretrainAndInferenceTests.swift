@@ -1,9 +1,9 @@
 // RRDB pretraining feeds ECDP training; trained weights load for inference from the
 // training state and from a safetensors export alike, and sampling is deterministic.
-import Grad
-import ECDP
 import Checkpoints
+import ECDP
 import Foundation
+import Grad
 import TestSupport
 import Testing
 import Training

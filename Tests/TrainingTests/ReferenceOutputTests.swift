@@ -2,9 +2,9 @@
 // restructuring changes no behaviour: DDIM, DPM-Solver-2/3 and Dormand–Prince on one demo crop
 // from a fixed x_T. Regenerate only for an intended change of behaviour:
 //     ECDP_WRITE_REFERENCE_OUTPUTS=1 swift test --filter ReferenceOutputTests
-import Grad
 import ECDP
 import Foundation
+import Grad
 import TestSupport
 import Testing
 import Training

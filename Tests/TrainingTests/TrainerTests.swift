@@ -1,8 +1,8 @@
 // Exact resume (straight N steps == k steps + resume to N, bit for bit, k mid-epoch),
 // interruption, a non-finite loss, and config validation.
-import Imaging
 import Checkpoints
 import Foundation
+import Imaging
 import TestSupport
 import Testing
 import Training

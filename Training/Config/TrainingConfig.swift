@@ -228,6 +228,14 @@ public struct TrainingConfig: Sendable, Equatable {
 }
 
 extension TrainingConfig {
+    /// The model this config describes — the one place an `ECDPModel` is built from a config:
+    /// σ as given, else the config's (0.2 while `auto` is unresolved), weights initialised from
+    /// `seed` (default: the config's).
+    public func makeModel(sigma: Float? = nil, seed: UInt64? = nil) -> ECDPModel {
+        ECDPModel(config: model, sigma: sigma ?? self.sigma ?? 0.2, parametrization: parametrization, gamma: gamma,
+                  seed: seed ?? self.seed)
+    }
+
     /// The training set, or an error saying how to name one (the `paper-*` configs name none).
     public func trainingDataset() throws -> SRDataset {
         guard !data.train.isEmpty else {

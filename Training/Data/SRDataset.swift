@@ -30,10 +30,10 @@ public struct SRDataset: Sendable {
         if let lrFolder {
             _ = try ImageFolder.list(lrFolder)
             lrPaths = try hrPaths.map { hr in
-                let stem = ((hr as NSString).lastPathComponent as NSString).deletingPathExtension
-                let candidates = ["\(stem)x\(scale).png", "\(stem).png"].map { (lrFolder as NSString).appendingPathComponent($0) }
+                let stem = DIV2KNames.stem(hr), lrName = DIV2KNames.lowResolutionName(stem: stem, scale: scale)
+                let candidates = [lrName, "\(stem).png"].map { (lrFolder as NSString).appendingPathComponent($0) }
                 guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                    throw DataError("\(lrFolder): no LR image for \((hr as NSString).lastPathComponent) (looked for \(stem)x\(scale).png and \(stem).png)")
+                    throw DataError("\(lrFolder): no LR image for \((hr as NSString).lastPathComponent) (looked for \(lrName) and \(stem).png)")
                 }
                 return found
             }

@@ -3,6 +3,7 @@
 // s = t/T, T = 300, β(s) = β_min + s(β_max − β_min), so x_t = √ᾱ(t)·x0 + √(1−ᾱ(t))·ε with
 // ᾱ(t) = exp(−s(s(β_max − β_min)/2 + β_min)): HR's mean μ and variance σ² are preserved.
 import Foundation
+import Grad
 
 public struct MVPSDE: Sendable, Equatable {
     public var betaMin: Double = 0.1
@@ -24,6 +25,14 @@ public struct MVPSDE: Sendable, Equatable {
 
     /// β at time t (per unit of s).
     public func beta(_ t: Double) -> Double { betaMin + (betaMax - betaMin) * t / horizon }
+
+    /// The probability-flow ODE's drift (docs/design.md §4) given the noise estimate ε at (x, t):
+    /// dx/dt = [−½β x + ½β ε/√(1−ᾱ)] / T. The one place this formula is written.
+    public func probabilityFlowDrift(x: Tensor, noise eps: Tensor, time: Double) -> Tensor {
+        let abar = alphaBar(time), b = beta(time)
+        let c1 = Float(-0.5 * b / horizon), c2 = Float(0.5 * b / (1 - abar).squareRoot() / horizon)
+        return x * c1 + eps * c2
+    }
 
     /// The discrete grid of the ancestral/DDIM samplers: ᾱ_i = ᾱ((i + 1)/N·T), i < N.
     public func discreteAlphaBars(steps: Int = 300) -> [Double] {

@@ -1,7 +1,7 @@
 // The whole model: RRDB encoder + U-Net + the diffusion wrapper (docs/design.md §1–§4).
 // Parameter paths: `unet.<official diffusion.network name>`, `rrdb.<official lr_feats name>`.
-import Grad
 import Foundation
+import Grad
 import GradNN
 
 public final class ECDPModel: Module {
@@ -80,10 +80,7 @@ public final class ECDPModel: Module {
 
     /// Probability-flow ODE drift in t (docs/design.md §4): dx/dt = [−½β x + ½β ε_hyb/√(1−ᾱ)] / T.
     public func probabilityFlow(x: Tensor, time: Double, lrFeatures: Tensor) -> Tensor {
-        let abar = sde.alphaBar(time), beta = sde.beta(time)
-        let eps = noiseEstimate(xt: x, time: time, lrFeatures: lrFeatures)
-        let c1 = Float(-0.5 * beta / sde.horizon), c2 = Float(0.5 * beta / (1 - abar).squareRoot() / sde.horizon)
-        return x * c1 + eps * c2
+        sde.probabilityFlowDrift(x: x, noise: noiseEstimate(xt: x, time: time, lrFeatures: lrFeatures), time: time)
     }
 
     /// HR image from the normalized residual: μ + σ·x0, clipped to [0, 1].

@@ -11,8 +11,8 @@
 //   step lands exactly on t1;
 // - the times handed to f are rounded to Float, as torchdiffeq casts them to the state's
 //   dtype, and a stage at the step's end is taken one ulp before it.
-import Grad
 import Foundation
+import Grad
 
 public struct AdaptiveResult {
     public var y: Tensor

@@ -1,8 +1,8 @@
 // Samplers on the diffusion grid: ancestral (DDPM), DDIM and DPM-Solver (docs/design.md §4, §8).
 // The grid index i ∈ {0, …, 299} has ᾱ_i = ᾱ((i + 1)/300 · T) and is fed to the network
 // as time i + 1, as the official discrete branch does.
-import Grad
 import Foundation
+import Grad
 
 public enum DiscreteSamplers {
     /// Ancestral sampling (Ho et al. 2020, eq. 11) with injected variance β_i, from

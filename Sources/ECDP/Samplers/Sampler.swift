@@ -1,8 +1,8 @@
 // Every sampler behind one type, parsed from the CLI's `--solver` syntax. Samplers work
 // on a noise estimator ε(x, t) (t on the network's 0…300 scale) and the SDE, so they
 // are tested against analytic estimators as well as used with the network.
-import Grad
 import Foundation
+import Grad
 
 /// ε_hyb(x_t, t): the noise estimate at network time t.
 public typealias NoiseEstimator = (Tensor, Double) -> Tensor
@@ -63,11 +63,7 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
     /// noise-estimator evaluations.
     public func run(_ eps: NoiseEstimator, sde: MVPSDE, xT: Tensor, using rng: inout RandomGenerator,
                     endTime: Double = 0.1) throws -> (x0: Tensor, evaluations: Int) {
-        let flow: (Tensor, Double) -> Tensor = { x, t in
-            let abar = sde.alphaBar(t), beta = sde.beta(t)
-            let c1 = Float(-0.5 * beta / sde.horizon), c2 = Float(0.5 * beta / (1 - abar).squareRoot() / sde.horizon)
-            return x * c1 + eps(x, t) * c2
-        }
+        let flow: (Tensor, Double) -> Tensor = { x, t in sde.probabilityFlowDrift(x: x, noise: eps(x, t), time: t) }
         switch self {
         case let .rk45(rtol, atol):
             // The official call passes its end time as a jump time: the last step lands on it.
