@@ -224,11 +224,11 @@ public final class Trainer {
     /// `iq_weight`; plus `score_matching_weight` × the training loss when that is > 0.
     /// Adds into the parameters' gradients; returns the weighted L_IQ.
     func imageQualityGradients(_ batch: SRBatch, _ ft: TrainingConfig.Finetune) throws -> Float {
-        let vgg = try vgg(ft)
+        let imageQuality = ImageQualityLoss(features: try vgg(ft), weight: ft.iqWeight)
         let (h, w) = (batch.hr.shape[2], batch.hr.shape[3])
         let feats = withoutDerivatives { model.rrdb(batch.lr) }
         let mu = withoutDerivatives { model.mean(lr: batch.lr, height: h, width: w) }
-        let target = withoutDerivatives { vgg(batch.hr) }
+        let target = imageQuality.target(batch.hr)
         let xT = Tensor.randomNormal(batch.hr.shape, using: &noise)
         let unetParams = model.unet.parameters().map(\.parameter)
         let sigma = model.sigma
@@ -239,7 +239,7 @@ public final class Trainer {
             solver: DormandPrince(rtol: ft.rtol, atol: ft.atol),
             lossGradient: { y1 in
                 let r = vjp(at: [y1], parameters: [], cotangent: nil) { ins in
-                    l1Loss(vgg(mu + ins[0] * sigma), target) * ft.iqWeight
+                    imageQuality(residual: ins[0], mean: mu, sigma: sigma, target: target)
                 }
                 iq = r.value.item
                 return r.inputGradients[0]

@@ -37,10 +37,11 @@ struct Bench: ParsableCommand {
             let vgg = VGG19Features(widthDivisor: cfg.finetune?.vggWidthDivisor ?? 1)
             let feats = withoutDerivatives { model.rrdb(lr) }
             let mu = withoutDerivatives { model.mean(lr: lr, height: side, width: side) }
-            let target = withoutDerivatives { vgg(hr) }
+            let imageQuality = ImageQualityLoss(features: vgg, weight: 0.5)
+            let target = imageQuality.target(hr)
             let params = model.unet.parameters().map(\.parameter)
             let f: (Tensor, Double, Tensor) -> Tensor = { y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) }
-            let loss: (Tensor) -> Tensor = { y in l1Loss(vgg(mu + y * model.sigma), target) * 0.5 }
+            let loss: (Tensor) -> Tensor = { y in imageQuality(residual: y, mean: mu, sigma: model.sigma, target: target) }
             for method in ["adjoint", "direct"] {
                 for tol in tolerances {
                     Allocator.releaseFreeMemory()
