@@ -1,5 +1,5 @@
 // `ecdp metrics`: PSNR, SSIM and LR-PSNR of SR outputs against references, for one
-// pair of files or two folders (matched by file name), always under a named protocol.
+// pair of files or two folders (paired by Evaluation's FolderEvaluation), always under a named protocol.
 import ArgumentParser
 import Evaluation
 import Foundation
@@ -30,22 +30,15 @@ struct Metrics: ParsableCommand {
 
     func run() throws {
         let proto = MetricProtocol.named(protocolName)!
-        let pairs = try matchFiles()
+        let pairs = try FolderEvaluation.pairs(output: output, reference: reference, lr: lr, scale: scale)
         if !json { print("protocol: \(proto)") }
-        var rows: [(String, ImageMetrics)] = []
-        for (name, out, ref, lrPath) in pairs {
-            let metrics = try proto.evaluate(output: try PNG.read(out), reference: try PNG.read(ref),
-                                             lr: try lrPath.map { try PNG.read($0) }, scale: scale)
-            rows.append((name, metrics))
-            emit(name, metrics)
+        var rows: [ImageMetrics] = []
+        for pair in pairs {
+            let metrics = try FolderEvaluation.evaluate(pair, under: proto, scale: scale)
+            rows.append(metrics)
+            emit(pair.name, metrics)
         }
-        if rows.count > 1 {
-            func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
-            let lrValues = rows.compactMap(\.1.lrPSNR)
-            let m = ImageMetrics(protocolName: proto.name, psnr: mean(rows.map(\.1.psnr)), ssim: mean(rows.map(\.1.ssim)),
-                                 lrPSNR: lrValues.count == rows.count ? mean(lrValues) : nil)
-            emit("mean", m, count: rows.count)
-        }
+        if rows.count > 1 { emit("mean", FolderEvaluation.mean(rows, protocolName: proto.name), count: rows.count) }
     }
 
     func emit(_ name: String, _ m: ImageMetrics, count: Int? = nil) {
@@ -69,36 +62,5 @@ struct Metrics: ParsableCommand {
     func format(_ v: Double?) -> String {
         guard let v else { return "n/a" }
         return v.isFinite ? String(format: "%.4f", v) : "inf"
-    }
-
-    /// (name, output, reference, lr) for a file pair or for folders.
-    func matchFiles() throws -> [(String, String, String, String?)] {
-        let fm = FileManager.default
-        func isDirectory(_ path: String) throws -> Bool {
-            var dir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &dir) else { throw InputError("\(path): no such file or folder") }
-            return dir.boolValue
-        }
-        let outIsDir = try isDirectory(output), refIsDir = try isDirectory(reference)
-        if let lr { _ = try isDirectory(lr) }
-        guard outIsDir == refIsDir else { throw ValidationError("--output and --reference must both be files or both be folders") }
-        guard outIsDir else {
-            return [((output as NSString).lastPathComponent, output, reference, lr)]
-        }
-        let names = try fm.contentsOfDirectory(atPath: output).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-        guard !names.isEmpty else { throw InputError("\(output): no PNG files") }
-        return try names.map { name in
-            let ref = (reference as NSString).appendingPathComponent(name)
-            guard fm.fileExists(atPath: ref) else { throw InputError("\(ref): no reference for output \(name)") }
-            var lrPath: String?
-            if let lr {
-                let candidates = [name, DIV2KNames.lowResolutionName(stem: DIV2KNames.stem(name), scale: scale)].map { (lr as NSString).appendingPathComponent($0) }
-                guard let found = candidates.first(where: fm.fileExists(atPath:)) else {
-                    throw InputError("no LR image for \(name) in \(lr) (tried \(candidates.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))")
-                }
-                lrPath = found
-            }
-            return (name, (output as NSString).appendingPathComponent(name), ref, lrPath)
-        }
     }
 }
