@@ -24,7 +24,7 @@ public final class RRDBPretrainer {
         var rng = RandomGenerator(seed: config.seed)
         net = RRDBNet(config: config.model, scale: config.data.scale, using: &rng)
         batches = try config.trainingBatches()
-        adam = Adam(groups: [ParameterGroup(name: "rrdbnet", parameters: net.parameters(), learningRate: config.optimizer.lr)])
+        adam = Adam(groups: [ParameterGroup(name: "rrdbnet", parameters: net.parameters(), learningRate: Float(config.optimizer.lr))])
         store = CheckpointStore(directory: runDirectory)
         progress = TrainingProgress()
         if FileManager.default.fileExists(atPath: store.latestPath) {
@@ -46,14 +46,14 @@ public final class RRDBPretrainer {
         defer { loader.stop() }
         let params = net.parameters().map(\.parameter)
         let schedule = WarmupStepSchedule(warmupSteps: config.optimizer.warmupSteps, milestones: config.optimizer.milestones,
-                                          decay: config.optimizer.decay)
+                                          decay: Float(config.optimizer.decay))
         while progress.step < steps && !shouldStop() {
             let batch = try loader.next()
             adam.zeroGradients()
             let batchSize = Float(batch.hr.shape[0])
             let loss = accumulateGradients(of: params) { l1Loss(net(batch.lr), batch.hr, reduction: .sum) * (1 / batchSize) }.item
             guard loss.isFinite else { throw TrainingFailure(message: "RRDB pretraining: loss became \(loss) at step \(progress.step + 1)") }
-            clipGradientValues(params, limit: config.optimizer.clipValue)
+            clipGradientValues(params, limit: Float(config.optimizer.clipValue))
             adam.step(learningRateFactor: schedule.factor(step: progress.step, epoch: progress.epoch))
             progress.step += 1
             progress.stepInEpoch += 1

@@ -53,7 +53,10 @@ public final class Trainer {
         _ = try config.trainingDataset()  // a config without usable data leaves no run folder behind
         try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         var resolved = config
-        if resolved.sigma == nil { resolved.sigma = try Trainer.estimateSigma(config) }
+        if resolved.sigma == nil {
+            // The Float's shortest decimal form: the saved YAML reads "0.1873", and reads back to the same Float.
+            resolved.sigma = Double("\(try Trainer.estimateSigma(config))")
+        }
         try resolved.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         return try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights)
     }
@@ -73,22 +76,22 @@ public final class Trainer {
         self.config = config
         self.runDirectory = runDirectory
         guard let sigma = config.sigma else { throw TrainingFailure(message: "sigma is unresolved") }
-        model = config.makeModel(sigma: sigma)
+        model = config.makeModel(sigma: Float(sigma))
         batches = try config.trainingBatches()
         if config.data.validation == nil, config.schedule.validateEvery > 0 || config.schedule.sampleEvery > 0 {
             throw TrainingFailure(message: Self.missingValidation(config))
         }
         let params = model.parameters()
         adam = Adam(groups: [
-            ParameterGroup(name: "unet", parameters: params.filter { $0.path.hasPrefix("unet.") }, learningRate: config.optimizer.lr),
-            ParameterGroup(name: "rrdb", parameters: params.filter { $0.path.hasPrefix("rrdb.") }, learningRate: config.optimizer.rrdbLR),
+            ParameterGroup(name: "unet", parameters: params.filter { $0.path.hasPrefix("unet.") }, learningRate: Float(config.optimizer.lr)),
+            ParameterGroup(name: "rrdb", parameters: params.filter { $0.path.hasPrefix("rrdb.") }, learningRate: Float(config.optimizer.rrdbLR)),
         ])
         store = CheckpointStore(directory: runDirectory, keepEvery: config.schedule.keepEvery > 0 ? config.schedule.keepEvery : nil)
         log = RunLog(directory: runDirectory)
         if let state {
             try model.load(state.model)
             adam.state = state.optimizer
-            ema = ExponentialMovingAverage(averages: state.ema, decay: 1 - 1 / config.optimizer.emaHorizon)
+            ema = ExponentialMovingAverage(averages: state.ema, decay: 1 - 1 / Float(config.optimizer.emaHorizon))
             progress = state.progress
             guard let words = state.rngStates["noise"] else { throw TrainingFailure(message: "checkpoint lacks rng/noise") }
             noise = RandomGenerator(stateWords: words)
@@ -98,7 +101,7 @@ public final class Trainer {
         } else {
             if let path = config.rrdbInit { try Trainer.loadPretrainedEncoder(path, into: model) }
             if let initialWeights { try model.load(initialWeights) }
-            ema = ExponentialMovingAverage(parameters: params, horizon: config.optimizer.emaHorizon)
+            ema = ExponentialMovingAverage(parameters: params, horizon: Float(config.optimizer.emaHorizon))
             progress = TrainingProgress()
             var rng = RandomGenerator(seed: config.seed &+ 0x5EED)
             sampleLatent = Tensor.randomNormal([config.sampling.gridImages, 3, config.sampling.validationCrop, config.sampling.validationCrop], using: &rng)
@@ -156,7 +159,7 @@ public final class Trainer {
         defer { loader.stop() }
         let params = model.parameters().map(\.parameter)
         let schedule = WarmupStepSchedule(warmupSteps: config.optimizer.warmupSteps, milestones: config.optimizer.milestones,
-                                          decay: config.optimizer.decay)
+                                          decay: Float(config.optimizer.decay))
         let started = Date()
         while progress.step < steps {
             if shouldStop() {
@@ -175,17 +178,17 @@ public final class Trainer {
             guard loss.isFinite else {
                 throw TrainingFailure(message: "loss became \(loss) at step \(progress.step + 1) (epoch \(progress.epoch)); stopped without saving — the last good checkpoint is \(store.latestPath)")
             }
-            clipGradientValues(params, limit: config.optimizer.clipValue)
+            clipGradientValues(params, limit: Float(config.optimizer.clipValue))
             let factor = schedule.factor(step: progress.step, epoch: progress.epoch)
             adam.step(learningRateFactor: factor)
             ema.update(from: model.parameters())
             progress.step += 1
             progress.stepInEpoch += 1
             if progress.stepInEpoch == batches.batchesPerEpoch { progress.epoch += 1; progress.stepInEpoch = 0 }
-            report(.step(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: config.optimizer.lr * factor))
+            report(.step(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: Float(config.optimizer.lr) * factor))
             if progress.step % config.schedule.logEvery == 0 {
                 try log.append(["step": progress.step, "epoch": progress.epoch, "loss": Double(loss),
-                                "lr": Double(config.optimizer.lr * factor), "seconds": Date().timeIntervalSince(started)])
+                                "lr": Double(Float(config.optimizer.lr) * factor), "seconds": Date().timeIntervalSince(started)])
             }
             let last = progress.step == steps
             if config.schedule.validateEvery > 0, progress.step % config.schedule.validateEvery == 0 || last {
@@ -224,22 +227,22 @@ public final class Trainer {
     /// `iq_weight`; plus `score_matching_weight` × the training loss when that is > 0.
     /// Adds into the parameters' gradients; returns the weighted L_IQ.
     func imageQualityGradients(_ batch: SRBatch, _ ft: TrainingConfig.Finetune) throws -> Float {
-        let imageQuality = ImageQualityLoss(features: try vgg(ft), weight: ft.iqWeight)
+        let imageQuality = ImageQualityLoss(features: try vgg(ft), weight: Float(ft.iqWeight))
         let (h, w) = (batch.hr.shape[2], batch.hr.shape[3])
         let feats = withoutDerivatives { model.rrdb(batch.lr) }
         let mu = withoutDerivatives { model.mean(lr: batch.lr, height: h, width: w) }
         let target = imageQuality.target(batch.hr)
         let xT = Tensor.randomNormal(batch.hr.shape, using: &noise)
         let unetParams = model.unet.parameters().map(\.parameter)
-        let sigma = model.sigma
+        let diffusion = model.diffusion
         var iq: Float = 0
         let adjoint = try Adjoint.gradients(
             of: { [model] y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) },
-            parameters: unetParams, extra: feats, y0: xT, t0: model.sde.horizon, t1: 0.1,
+            parameters: unetParams, extra: feats, y0: xT, t0: diffusion.sde.horizon, t1: 0.1,
             solver: DormandPrince(rtol: ft.rtol, atol: ft.atol),
             lossGradient: { y1 in
                 let r = vjp(at: [y1], parameters: [], cotangent: nil) { ins in
-                    imageQuality(residual: ins[0], mean: mu, sigma: sigma, target: target)
+                    imageQuality(diffusion.image(residual: ins[0], mean: mu), target: target)
                 }
                 iq = r.value.item
                 return r.inputGradients[0]
@@ -250,7 +253,7 @@ public final class Trainer {
             p.gradient = p.gradient.map { $0 + g } ?? g
         }
         if ft.scoreMatchingWeight > 0 {
-            let weight = ft.scoreMatchingWeight
+            let weight = Float(ft.scoreMatchingWeight)
             accumulateGradients(of: model.parameters().map(\.parameter)) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) * weight }
         }
         return iq
@@ -279,7 +282,7 @@ public final class Trainer {
 
     /// A model holding the EMA weights.
     public func emaCopy() throws -> ECDPModel {
-        let m = config.makeModel(sigma: model.sigma)
+        let m = config.makeModel(sigma: model.diffusion.sigma)
         try m.load(ema.averages)
         return m
     }
@@ -293,11 +296,11 @@ public final class Trainer {
         var rowImages: [Tensor] = []
         for (i, pair) in rows.enumerated() {
             let latent = sampleLatent.slice(start: [i, 0, 0, 0], size: [1] + Array(sampleLatent.shape.dropFirst()))
-            var cells = [emaModel.mean(lr: pair.lr, height: pair.hr.shape[2], width: pair.hr.shape[3]).clamped(to: 0, 1)]
+            var cells = [emaModel.bicubicBaseline(pair.lr, height: pair.hr.shape[2], width: pair.hr.shape[3])]
             var rng = RandomGenerator(seed: config.seed)
             for tau: Float in [0, 0.9, 1] {
-                cells.append(try ProbabilityFlowSampler.sample(model: emaModel, lr: pair.lr, xT: latent * tau,
-                                                               sampler: .dpmSolver(order: 3, steps: config.sampling.gridSteps), using: &rng).image)
+                cells.append(try emaModel.superResolve(pair.lr, startingNoise: latent * tau,
+                                                       sampler: .dpmSolver(order: 3, steps: config.sampling.gridSteps), using: &rng).image)
             }
             cells.append(pair.hr)
             rowImages.append(Tensor.concatenate(cells, axis: 3))

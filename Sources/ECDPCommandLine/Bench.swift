@@ -41,7 +41,7 @@ struct Bench: ParsableCommand {
             let target = imageQuality.target(hr)
             let params = model.unet.parameters().map(\.parameter)
             let f: (Tensor, Double, Tensor) -> Tensor = { y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) }
-            let loss: (Tensor) -> Tensor = { y in imageQuality(residual: y, mean: mu, sigma: model.sigma, target: target) }
+            let loss: (Tensor) -> Tensor = { y in imageQuality(model.diffusion.image(residual: y, mean: mu), target: target) }
             for method in ["adjoint", "direct"] {
                 for tol in tolerances {
                     Allocator.releaseFreeMemory()

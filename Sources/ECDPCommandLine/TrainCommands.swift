@@ -42,7 +42,7 @@ final class UncheckedBox<T>: @unchecked Sendable {
 /// Runs a trainer to `steps` with a progress bar, and prints what happened.
 func runTraining(_ trainer: Trainer, steps: Int) throws {
     let interrupt = InterruptFlag()
-    print("run \(trainer.runDirectory): config \(trainer.config.name), \(trainer.model.parameterCount) parameters, σ \(trainer.model.sigma), step \(trainer.progress.step) → \(steps)")
+    print("run \(trainer.runDirectory): config \(trainer.config.name), \(trainer.model.parameterCount) parameters, σ \(trainer.model.diffusion.sigma), step \(trainer.progress.step) → \(steps)")
     fflush(nil)
     var bar = ProgressBar(total: steps, label: "train", start: trainer.progress.step)
     var lastLoss: Float = .nan

@@ -77,10 +77,9 @@ struct Upscale: ParsableCommand {
             let xT = try xTFile.map { try loadStartingNoise($0, height: h, width: w) }
                 ?? Tensor.randomNormal([1, 3, h, w], std: temperature, using: &rng)
             let batch = lr.reshaped([1] + lr.shape)
-            let (sr, nfe) = bicubic ? (model.mean(lr: batch, height: h, width: w).clamped(to: 0, 1), 0) : try tile.map {
-                try TiledSampler.sample(model: model, lr: batch, xT: xT, sampler: sampler, tile: $0, overlap: min(overlap, $0 - 1),
-                                        scale: cfg.data.scale, using: &rng)
-            } ?? ProbabilityFlowSampler.sample(model: model, lr: batch, xT: xT, sampler: sampler, using: &rng)
+            let tiling = tile.map { Tiling(tile: $0, overlap: min(overlap, $0 - 1)) }
+            let (sr, nfe) = bicubic ? (model.bicubicBaseline(batch, height: h, width: w), 0)
+                : try model.superResolve(batch, startingNoise: xT, sampler: sampler, tiling: tiling, using: &rng)
             try PNG.write(sr, to: dst)
             let seconds = Date().timeIntervalSince(started)
             if json {

@@ -64,14 +64,14 @@ struct ModelTests {
         let x = Tensor.randomNormal([1, 3, 8, 8], using: &rng), lr = Tensor.randomUniform([1, 3, 2, 2], using: &rng)
         withoutDerivatives {
             let feats = model.rrdb(lr)
-            let t = 120.0, abar = model.sde.alphaBar(t)
+            let t = 120.0, abar = model.diffusion.sde.alphaBar(t)
             let pred = model.unet(x, times: [Float(t)], lrFeatures: feats).split(sizes: [3, 3], axis: 1)
-            model.parametrization = .eps
+            model.diffusion.parametrization = .eps
             #expect(maxDiff(model.noiseEstimate(xt: x, time: t, lrFeatures: feats), pred[0]) == 0)
-            model.parametrization = .x0
+            model.diffusion.parametrization = .x0
             let fromX0 = (x - pred[1] * Float(abar.squareRoot())) / Float((1 - abar).squareRoot())
             #expect(maxDiff(model.noiseEstimate(xt: x, time: t, lrFeatures: feats), fromX0) < 1e-5)
-            model.parametrization = .hybrid
+            model.diffusion.parametrization = .hybrid
             let mixed = pred[0] * Float(abar) + fromX0 * Float(1 - abar)
             #expect(maxDiff(model.noiseEstimate(xt: x, time: t, lrFeatures: feats), mixed) < 1e-5)
         }

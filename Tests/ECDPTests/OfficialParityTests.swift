@@ -177,7 +177,7 @@ struct OfficialParityTests {
         var rng = RandomGenerator(seed: 0)
         for (solver, mode) in [("rk45", "ode"), ("ddim:300", "ddim")] {
             let official = ref[mode] as! [String: Any]
-            let (image, nfe) = try ProbabilityFlowSampler.sample(model: model, lr: lr, xT: xT, sampler: try Sampler.parse(solver), using: &rng)
+            let (image, nfe) = try model.superResolve(lr, startingNoise: xT, sampler: try Sampler.parse(solver), using: &rng)
             #expect(nfe == official["nfe"] as! Int, "\(solver): \(nfe) network evaluations, official \(official["nfe"]!)")
             let p = psnr(image, referenceTensor(official, "image"))
             #expect(p >= 60, "\(solver): \(p) dB against the official image")
@@ -185,7 +185,7 @@ struct OfficialParityTests {
         }
         // The ancestral sampler's noise comes from torch's generator, so only its evaluation
         // count is comparable; it does not depend on the network, so count with a cheap one.
-        let ancestral = try Sampler.ancestral.run({ x, _ in x * 0 }, sde: model.sde, xT: xT, using: &rng)
+        let ancestral = try Sampler.ancestral.run({ x, _ in x * 0 }, sde: model.diffusion.sde, xT: xT, using: &rng)
         #expect(ancestral.evaluations == (ref["ancestral"] as! [String: Any])["nfe"] as! Int)
     }
 }

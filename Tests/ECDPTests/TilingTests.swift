@@ -14,9 +14,9 @@ struct TilingTests {
         let lr = Tensor.randomUniform([1, 3, 12, 12], using: &rng)
         let xT = Tensor.randomNormal([1, 3, 48, 48], using: &rng)
         let sampler = Sampler.ddim(steps: 4)
-        let whole = try ProbabilityFlowSampler.sample(model: model, lr: lr, xT: xT, sampler: sampler, using: &rng).image
-        let blended = try TiledSampler.sample(model: model, lr: lr, xT: xT, sampler: sampler, tile: 8, overlap: 4, scale: 4, using: &rng).image
-        let butted = try TiledSampler.sample(model: model, lr: lr, xT: xT, sampler: sampler, tile: 6, overlap: 0, scale: 4, using: &rng).image
+        let whole = try model.superResolve(lr, startingNoise: xT, sampler: sampler, using: &rng).image
+        let blended = try model.superResolve(lr, startingNoise: xT, sampler: sampler, tiling: Tiling(tile: 8, overlap: 4), using: &rng).image
+        let butted = try model.superResolve(lr, startingNoise: xT, sampler: sampler, tiling: Tiling(tile: 6, overlap: 0), using: &rng).image
         func meanAbs(_ a: Tensor, _ b: Tensor) -> Float { zip(a.scalars, b.scalars).map { abs($0 - $1) }.reduce(0, +) / Float(a.count) }
         let spread = meanAbs(whole, model.image(residual: Tensor.zeros(xT.shape), lr: lr))
         print("tiling: mean |tiled − whole| \(meanAbs(blended, whole)) (overlap 4), \(meanAbs(butted, whole)) (no overlap); output spread \(spread)")
@@ -26,14 +26,14 @@ struct TilingTests {
         #expect(meanAbs(blended, whole) < 0.12 * spread)
         #expect(meanAbs(butted, whole) > 2 * meanAbs(blended, whole))
         // One tile covering the image is the whole-image result.
-        let single = try TiledSampler.sample(model: model, lr: lr, xT: xT, sampler: sampler, tile: 12, overlap: 2, scale: 4, using: &rng).image
+        let single = try model.superResolve(lr, startingNoise: xT, sampler: sampler, tiling: Tiling(tile: 12, overlap: 2), using: &rng).image
         let worst = zip(single.scalars, whole.scalars).map { abs($0 - $1) }.max()!
         #expect(worst < 1e-6, "single tile vs whole: \(worst)")
     }
 
     @Test func tileOriginsCoverTheImage() {
-        #expect(TiledSampler.origins(length: 10, tile: 4, overlap: 1) == [0, 3, 6])
-        #expect(TiledSampler.origins(length: 4, tile: 8, overlap: 2) == [0])
-        #expect(TiledSampler.weight(0, 8, ramp: 4) == 0.125 && TiledSampler.weight(4, 8, ramp: 4) == 0.875)
+        #expect(TiledSuperResolution.origins(length: 10, tile: 4, overlap: 1) == [0, 3, 6])
+        #expect(TiledSuperResolution.origins(length: 4, tile: 8, overlap: 2) == [0])
+        #expect(TiledSuperResolution.weight(0, 8, ramp: 4) == 0.125 && TiledSuperResolution.weight(4, 8, ramp: 4) == 0.875)
     }
 }

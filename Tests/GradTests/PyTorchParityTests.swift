@@ -24,7 +24,7 @@ struct PyTorchParityTests {
     }
 
     @Test func resize() throws {
-        for (mode, m) in [("bilinear", ResampleMode.bilinear), ("bicubic", .bicubic)] {
+        for (mode, m) in [("bilinear", ResizeMode.bilinear), ("bicubic", .bicubic)] {
             for (h, w) in [(13, 20), (4, 5), (7, 18), (3, 11)] {
                 try check("resize_\(mode)_\(h)x\(w)", order: ["x"]) { $0[0].resized(height: h, width: w, mode: m) }
             }

@@ -97,7 +97,7 @@ struct DataPipelineTests {
     }
 
     @Test func errorsNameTheProblem() throws {
-        #expect(throws: DataError("/nonexistent: no such folder")) { try SRDataset(hrFolder: "/nonexistent", scale: 4) }
+        #expect(throws: ImageError(path: "/nonexistent", reason: "no such folder")) { try SRDataset(hrFolder: "/nonexistent", scale: 4) }
         let data = try SRDataset(hrFolder: demoTest, scale: 4)
         #expect(throws: DataError.self) { try TrainingBatches(dataset: data, batchSize: 8, cropSize: 32, seed: 0) }
         #expect(throws: DataError.self) { try TrainingBatches(dataset: data, batchSize: 2, cropSize: 30, seed: 0) }

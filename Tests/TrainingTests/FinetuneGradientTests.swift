@@ -42,8 +42,8 @@ struct FinetuneGradientTests {
         let direct = vjp(at: [], parameters: params, cotangent: nil) { _ in
             let feats = model.rrdb(batch.lr)
             let y = try! solver.integrate({ y, time in model.probabilityFlow(x: y, time: time, lrFeatures: feats) },
-                                          from: xT, t0: model.sde.horizon, t1: 0.1, jumpTimes: [0.1]).y
-            return l1Loss(vgg(mu + y * model.sigma), target) * ft.iqWeight
+                                          from: xT, t0: model.diffusion.sde.horizon, t1: 0.1, jumpTimes: [0.1]).y
+            return l1Loss(vgg(mu + y * model.diffusion.sigma), target) * Float(ft.iqWeight)
         }
         #expect(abs(direct.value.item - iq) <= 1e-5 * abs(direct.value.item), "loss \(iq) vs direct \(direct.value.item)")
         var num = 0.0, den = 0.0

@@ -16,7 +16,7 @@ struct OfficialRecipeTests {
 
     /// (config, RRDB blocks, selection, batch, crop, lr, milestones in epochs, iterations an epoch, epochs)
     /// from the official conf files; DF2K epochs are 3,450 images / batch, the last batch dropped.
-    static let recipes: [(String, Int, [Int], Int, Int, Float, [Int], Int, Int)] = [
+    static let recipes: [(String, Int, [Int], Int, Int, Double, [Int], Int, Int)] = [
         ("paper-div2k", 23, [1, 8, 15, 22], 16, 160, 1e-4, [300, 400], 215, 500),
         ("paper-imagenet", 16, [1, 5, 10, 15], 6, 256, 2e-4, [400, 450], 200, 500),
         ("paper-celeba", 8, [1, 3, 5, 7], 12, 160, 1e-4, [300, 400], 200, 500),
@@ -94,9 +94,9 @@ struct ShippedTests {
         for index in 0..<data.count {
             let (hr, lr) = try data.crop(index, y: 64, x: 64, size: 64)
             let batch = lr.reshaped([1] + lr.shape)
-            let (sr, _) = try ProbabilityFlowSampler.sample(model: model, lr: batch, xT: Tensor.zeros([1, 3, 64, 64]),
-                                                            sampler: .dpmSolver(order: 3, steps: 10), using: &rng)
-            let bicubic = model.mean(lr: batch, height: 64, width: 64).clamped(to: 0, 1)
+            let (sr, _) = try model.superResolve(batch, startingNoise: Tensor.zeros([1, 3, 64, 64]),
+                                                   sampler: .dpmSolver(order: 3, steps: 10), using: &rng)
+            let bicubic = model.bicubicBaseline(batch, height: 64, width: 64)
             func psnr(_ x: Tensor) -> Double {
                 let mse = zip(x.scalars, hr.scalars).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(hr.count)
                 return 10 * log10(1 / mse)

@@ -41,8 +41,8 @@ struct PretrainAndInferenceTests {
         var rng = RandomGenerator(seed: 1)
         let lr = Tensor.randomUniform([1, 3, 4, 4], using: &rng)
         let xT = Tensor.randomNormal([1, 3, 16, 16], using: &rng)
-        let s1 = try ProbabilityFlowSampler.sample(model: a, lr: lr, xT: xT, sampler: .ddim(steps: 3), using: &rng)
-        let s2 = try ProbabilityFlowSampler.sample(model: b, lr: lr, xT: xT, sampler: .ddim(steps: 3), using: &rng)
+        let s1 = try a.superResolve(lr, startingNoise: xT, sampler: .ddim(steps: 3), using: &rng)
+        let s2 = try b.superResolve(lr, startingNoise: xT, sampler: .ddim(steps: 3), using: &rng)
         #expect(s1.evaluations == 3 && s1.image.scalars == s2.image.scalars)
         #expect(s1.image.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
         // A bare weights file needs --config; a wrong architecture is named.

@@ -23,7 +23,7 @@ struct ReferenceOutputTests {
         let xT = Tensor.randomNormal([1, 3, 32, 32], using: &rng)
         var outputs: [String: [Float]] = [:], counts: [String: Int] = [:]
         for solver in Self.solvers {
-            let (image, nfe) = try ProbabilityFlowSampler.sample(model: model, lr: batch, xT: xT, sampler: try Sampler.parse(solver), using: &rng)
+            let (image, nfe) = try model.superResolve(batch, startingNoise: xT, sampler: try Sampler.parse(solver), using: &rng)
             outputs[solver] = image.scalars
             counts[solver] = nfe
         }

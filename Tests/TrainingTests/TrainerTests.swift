@@ -116,7 +116,7 @@ struct TrainerTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try Trainer.start(config: try tinyConfig(["data.validation=/nonexistent-validation", "schedule.validate_every=1"]),
                                   runDirectory: dir.appendingPathComponent("v").path)
-        #expect(throws: DataError("/nonexistent-validation: no such folder")) { try t.train(until: 1) }
+        #expect(throws: ImageError(path: "/nonexistent-validation", reason: "no such folder")) { try t.train(until: 1) }
     }
 
     @Test func configTyposAndBadValuesAreNamed() throws {

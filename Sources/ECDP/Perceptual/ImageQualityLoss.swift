@@ -15,8 +15,9 @@ public struct ImageQualityLoss {
     /// The features of the HR image, computed once per batch and held fixed.
     public func target(_ hr: Tensor) -> Tensor { withoutDerivatives { features(hr) } }
 
-    /// The loss of a sampled residual x̂0 given μ(y), σ and the HR features.
-    public func callAsFunction(residual x0: Tensor, mean mu: Tensor, sigma: Float, target: Tensor) -> Tensor {
-        l1Loss(features(mu + x0 * sigma), target) * weight
+    /// The loss of a sampled image μ + σ·x̂0 (`Diffusion.image(residual:mean:)`, unclipped)
+    /// given the HR features.
+    public func callAsFunction(_ image: Tensor, target: Tensor) -> Tensor {
+        l1Loss(features(image), target) * weight
     }
 }

@@ -5,7 +5,7 @@
 // a pullback must capture only *untracked* tensors (values from `detached()` or fresh
 // kernel outputs). So the graph is acyclic and everything is freed when the last
 // tracked tensor of a step goes out of scope.
-import GradKernels
+internal import GradKernels
 
 /// The position of a tracked tensor on a tape.
 public struct TapeLink: @unchecked Sendable {

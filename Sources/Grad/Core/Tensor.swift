@@ -1,7 +1,7 @@
 // The tensor value type: fp32, contiguous, row-major (NCHW for images), with an optional
 // link to the tape that records operations on it.
 import Foundation
-import GradKernels
+internal import GradKernels
 
 public struct Tensor: @unchecked Sendable {
     public let shape: [Int]

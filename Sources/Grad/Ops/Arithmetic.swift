@@ -1,6 +1,6 @@
 // Elementwise arithmetic with NumPy/PyTorch broadcasting. Pullbacks return gradients in
 // the broadcast shape; the tape sums them back to each input's shape.
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
     static func broadcasting(_ f: BinaryFunction, _ a: Tensor, _ b: Tensor) -> Tensor {

@@ -1,6 +1,6 @@
 // 2-D convolution (cross-correlation, as in PyTorch) with zero padding and a square
 // stride. Forward and backward are `Convolution` kernel calls (im2col + sgemm).
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
     /// x `[N, Cin, H, W]` ⋆ weight `[Cout, Cin, kh, kw]` + bias `[Cout]` → `[N, Cout, Ho, Wo]`,

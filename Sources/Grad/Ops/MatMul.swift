@@ -1,6 +1,6 @@
 // Matrix products through BLAS sgemm: matmul of rank-2 tensors and the affine map of
 // `Linear` (x · Wᵀ + b, PyTorch's weight layout [out, in]).
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
     /// `op(a) · op(b)` for rank-2 tensors, op = transpose when the flag is set.

@@ -1,6 +1,6 @@
 // Reshape, permute, concatenate, split, slice and crop. Reshape shares storage; the
 // others copy through `Movement` kernels.
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
     /// The same elements with a new shape (one axis may be −1).

@@ -1,6 +1,6 @@
 // Group normalization (Wu & He 2018) with PyTorch semantics: per (sample, group) mean
 // and biased variance, ε inside the square root, per-channel affine γ, β.
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
     /// x `[N, C, …]` normalized in `groups` groups of C/groups channels, then `γ·x̂ + β`

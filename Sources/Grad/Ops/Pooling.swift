@@ -1,5 +1,5 @@
 // Max pooling 2×2 with stride 2 (VGG's pooling layers).
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
     /// `[N, C, H, W]` → `[N, C, H/2, W/2]` (floor), the maximum of each 2×2 block.

@@ -1,5 +1,5 @@
 // Sums and means over all elements or over axes, and the L1 / MSE losses.
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
     /// Sum of all elements, a rank-0 tensor (accumulated in Double across chunks).

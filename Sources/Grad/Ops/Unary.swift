@@ -1,10 +1,11 @@
 // Elementwise unary functions and activations: one kernel call forward, one derivative
 // kernel call backward (`Elementwise.applyDerivative` holds each f′).
-import GradKernels
+internal import GradKernels
 
 extension Tensor {
-    /// `f` applied to every element, with its derivative recorded.
-    public func applying(_ f: UnaryFunction) -> Tensor {
+    /// `f` applied to every element, with its derivative recorded. (Internal: the public
+    /// API is the named functions below, in Grad's own terms.)
+    func applying(_ f: UnaryFunction) -> Tensor {
         let x = detached()
         let y = Tensor.computed(shape) { out in x.withUnsafePointer { Elementwise.apply(f, $0, out, count: count) } }
         return y.recorded("unary", inputs: [self]) { g in

@@ -4,7 +4,7 @@
 // with t counted per parameter and bias corrections computed in Double, as Python does.
 import Foundation
 import Grad
-import GradKernels
+internal import GradKernels
 
 /// A set of parameters sharing a learning rate (PyTorch's param_groups).
 public struct ParameterGroup {

@@ -1,7 +1,7 @@
 // Exponential moving average of weights: avg ← (1 − 1/N)·avg + (1/N)·p after each
 // optimizer step, initialised to the weights (docs/design.md §8).
 import Grad
-import GradKernels
+internal import GradKernels
 
 public final class ExponentialMovingAverage {
     /// The averaged values by parameter path.

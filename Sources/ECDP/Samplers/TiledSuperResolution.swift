@@ -1,10 +1,10 @@
-// Tiled super-resolution for images too large to process at once: the LR image is cut
+// Tiled super-resolution (`ECDPModel.superResolve(…, tiling:)`) for images too large to process at once: the LR image is cut
 // into overlapping tiles, each tile is sampled from its window of ONE global noise
 // field x_T (so neighbouring tiles start from the same noise where they overlap), and
 // the results are blended with weights that ramp linearly across each overlap.
 import Grad
 
-public enum TiledSampler {
+enum TiledSuperResolution {
     /// Tile origins along one axis: tiles of `tile` pixels stepping by `tile − overlap`,
     /// the last one flush with the end.
     static func origins(length: Int, tile: Int, overlap: Int) -> [Int] {
@@ -23,13 +23,14 @@ public enum TiledSampler {
         return min(1, (Float(i) + 0.5) / r, (Float(n - i) - 0.5) / r)
     }
 
-    /// Super-resolves `lr` `[1, 3, h, w]` tile by tile (`tile` and `overlap` in LR
-    /// pixels). `xT` `[1, 3, H, W]` is the global starting noise at the output size.
-    public static func sample(model: ECDPModel, lr: Tensor, xT: Tensor, sampler: Sampler, tile: Int, overlap: Int,
-                              scale: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, evaluations: Int) {
+    /// Super-resolves `lr` `[1, 3, h, w]` tile by tile. `xT` `[1, 3, H, W]` is the global
+    /// starting noise at the output size, an integer multiple of the input's.
+    static func sample(model: ECDPModel, lr: Tensor, xT: Tensor, sampler: Sampler, tiling: Tiling,
+                       using rng: inout RandomGenerator) throws -> (image: Tensor, evaluations: Int) {
         precondition(lr.shape[0] == 1, "tiled sampling takes one image at a time")
-        precondition(overlap >= 0 && overlap < tile, "overlap must be in 0..<tile")
+        let (tile, overlap) = (tiling.tile, tiling.overlap)
         let (h, w) = (lr.shape[2], lr.shape[3])
+        let scale = xT.shape[2] / h
         let (H, W) = (h * scale, w * scale)
         precondition(xT.shape == [1, 3, H, W], "x_T has shape \(xT.shape), expected [1, 3, \(H), \(W)]")
         var sum = [Float](repeating: 0, count: 3 * H * W), total = [Float](repeating: 0, count: H * W)
@@ -39,7 +40,7 @@ public enum TiledSampler {
                 let th = min(tile, h), tw = min(tile, w)
                 let lrTile = lr.slice(start: [0, 0, y0, x0], size: [1, 3, th, tw])
                 let noise = xT.slice(start: [0, 0, y0 * scale, x0 * scale], size: [1, 3, th * scale, tw * scale])
-                let (out, nfe) = try ProbabilityFlowSampler.sample(model: model, lr: lrTile, xT: noise, sampler: sampler, using: &rng)
+                let (out, nfe) = try model.superResolve(lrTile, startingNoise: noise, sampler: sampler, using: &rng)
                 evaluations += nfe
                 let values = out.scalars
                 let (oh, ow) = (th * scale, tw * scale), ramp = overlap * scale
