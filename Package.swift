@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // One package for the whole toolkit. Dependency direction (nothing points back):
-// GradKernels ← Grad ← GradNN ← {ECDP, Checkpoints}; Grad ← Imaging ← Evaluation;
+// GradKernels ← Grad ← GradNN ← Backbones ← ECDP; GradNN ← Checkpoints; Grad ← Imaging;
+// {Backbones, Checkpoints, Imaging} ← Evaluation;
 // {ECDP, Checkpoints, Imaging} ← Training; everything ← ECDPCommandLine ← ecdp.
 // Every target lists the modules it imports (no @_exported imports).
 import PackageDescription
@@ -55,15 +56,18 @@ let package = Package(
         .target(name: "AtomicFile"),
         .target(name: "Imaging", dependencies: ["Grad", "PNGCodec", "AtomicFile"]),
 
+        // torchvision feature networks (VGG, AlexNet, SqueezeNet) for perceptual losses and LPIPS.
+        .target(name: "Backbones", dependencies: ["Grad", "GradNN"]),
+
         // The model and what is built on it.
-        .target(name: "ECDP", dependencies: ["Grad", "GradNN"]),
+        .target(name: "ECDP", dependencies: ["Grad", "GradNN", "Backbones"]),
         .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
-        .target(name: "Evaluation", dependencies: ["Grad", "Imaging"], path: "Evaluation"),
+        .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "Imaging", "Checkpoints"], path: "Evaluation"),
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"]),
         .target(name: "Checkpoints", dependencies: ["Grad", "GradNN", "HDF5Bridge", "AtomicFile",
                                                     .product(name: "ZIPFoundation", package: "ZIPFoundation")],
-                path: "Checkpoints", exclude: ["pretrained"]),
+                path: "Checkpoints", exclude: ["pretrained", "lpips"]),
 
         // The command-line tool: its commands as a library (tested in-process), and the executable.
         .target(name: "ECDPCommandLine", dependencies: [
@@ -78,7 +82,7 @@ let package = Package(
         .testTarget(name: "GradTests", dependencies: ["Grad", "GradKernels", "TestSupport"]),
         .testTarget(name: "GradNNTests", dependencies: ["Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Grad", "Imaging", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoints", "Grad", "Imaging", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ECDP", "Checkpoints", "Grad", "GradNN", "Imaging", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "Grad", "GradNN", "TestSupport"]),

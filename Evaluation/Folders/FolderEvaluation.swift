@@ -51,17 +51,22 @@ public enum FolderEvaluation {
         }
     }
 
-    /// The metrics of one pair under `metricProtocol`.
-    public static func evaluate(_ pair: EvaluationPair, under metricProtocol: MetricProtocol, scale: Int) throws -> ImageMetrics {
+    /// The metrics of one pair under `metricProtocol` (and LPIPS with `lpips`).
+    public static func evaluate(_ pair: EvaluationPair, under metricProtocol: MetricProtocol, scale: Int,
+                                lpips: LPIPS? = nil) throws -> ImageMetrics {
         try metricProtocol.evaluate(output: try PNG.read(pair.output), reference: try PNG.read(pair.reference),
-                                    lr: try pair.lr.map { try PNG.read($0) }, scale: scale)
+                                    lr: try pair.lr.map { try PNG.read($0) }, scale: scale, lpips: lpips)
     }
 
-    /// The mean over images (LR-PSNR only when every image has one).
+    /// The mean over images (LR-PSNR and LPIPS only when every image has one).
     public static func mean(_ rows: [ImageMetrics], protocolName: String) -> ImageMetrics {
         func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
-        let lrValues = rows.compactMap(\.lrPSNR)
+        func meanIfAll(_ values: [Double?]) -> Double? {
+            let present = values.compactMap { $0 }
+            return present.count == values.count ? mean(present) : nil
+        }
         return ImageMetrics(protocolName: protocolName, psnr: mean(rows.map(\.psnr)), ssim: mean(rows.map(\.ssim)),
-                            lrPSNR: lrValues.count == rows.count ? mean(lrValues) : nil)
+                            lrPSNR: meanIfAll(rows.map(\.lrPSNR)), lpips: meanIfAll(rows.map(\.lpips)),
+                            lpipsNetwork: rows.first?.lpipsNetwork)
     }
 }

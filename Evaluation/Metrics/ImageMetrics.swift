@@ -11,12 +11,18 @@ public struct ImageMetrics: Sendable, Equatable {
     /// Consistency with the input: PSNR between the MATLAB-bicubic downscale of the SR
     /// output and the LR image (nil when no LR image was given).
     public var lrPSNR: Double?
+    /// LPIPS v0.1 with the network named in `lpipsNetwork` (nil when not computed).
+    public var lpips: Double?
+    public var lpipsNetwork: LPIPSNetwork?
 
-    public init(protocolName: String, psnr: Double, ssim: Double, lrPSNR: Double? = nil) {
+    public init(protocolName: String, psnr: Double, ssim: Double, lrPSNR: Double? = nil, lpips: Double? = nil,
+                lpipsNetwork: LPIPSNetwork? = nil) {
         self.protocolName = protocolName
         self.psnr = psnr
         self.ssim = ssim
         self.lrPSNR = lrPSNR
+        self.lpips = lpips
+        self.lpipsNetwork = lpipsNetwork
     }
 }
 
@@ -30,8 +36,9 @@ public enum MetricError: Error, CustomStringConvertible, Equatable {
 extension MetricProtocol {
     /// Metrics of `output` against `reference` (both `[3, H, W]` in [0, 1]); with `lr`,
     /// also LR-PSNR: `output` is downscaled by 1/`scale` with MATLAB bicubic, quantized
-    /// to 8 bit and compared with `lr` in this protocol's channels, without border crop.
-    public func evaluate(output: Tensor, reference: Tensor, lr: Tensor? = nil, scale: Int) throws -> ImageMetrics {
+    /// to 8 bit and compared with `lr` in this protocol's channels, without border crop;
+    /// with `lpips`, also LPIPS on the 8-bit RGB images, border cropped as the protocol says.
+    public func evaluate(output: Tensor, reference: Tensor, lr: Tensor? = nil, scale: Int, lpips: LPIPS? = nil) throws -> ImageMetrics {
         guard output.shape == reference.shape else {
             throw MetricError.sizeMismatch("output is \(output.shape[2])×\(output.shape[1]) but the reference is \(reference.shape[2])×\(reference.shape[1])")
         }
@@ -45,6 +52,10 @@ extension MetricProtocol {
             let flat = MetricProtocol(name: name, channels: channels, cropsBorderByScale: false)
             lrPSNR = PSNR.compute(flat.prepared(down, scale: scale), flat.prepared(lr, scale: scale))
         }
-        return ImageMetrics(protocolName: name, psnr: PSNR.compute(o, r), ssim: SSIM.compute(o, r), lrPSNR: lrPSNR)
+        let perceptual = lpips.map {
+            Double($0.distance(preparedForLPIPS(output, scale: scale), preparedForLPIPS(reference, scale: scale)))
+        }
+        return ImageMetrics(protocolName: name, psnr: PSNR.compute(o, r), ssim: SSIM.compute(o, r), lrPSNR: lrPSNR,
+                            lpips: perceptual, lpipsNetwork: lpips?.network)
     }
 }

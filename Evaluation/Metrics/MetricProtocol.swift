@@ -35,6 +35,16 @@ public struct MetricProtocol: Sendable, Equatable, CustomStringConvertible {
     public func prepared(_ image: Tensor, scale: Int) -> Tensor {
         var x = ColorSpace.quantized8(image)
         if channels == .luma { x = ColorSpace.luma(x) }
+        return cropped(x, scale: scale)
+    }
+
+    /// The image LPIPS sees: quantized to 8 bit and border cropped like the other metrics,
+    /// but always RGB (LPIPS's networks take colour images).
+    public func preparedForLPIPS(_ image: Tensor, scale: Int) -> Tensor {
+        cropped(ColorSpace.quantized8(image), scale: scale)
+    }
+
+    func cropped(_ x: Tensor, scale: Int) -> Tensor {
         let crop = cropsBorderByScale ? scale : 0
         guard crop > 0 else { return x }
         let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])

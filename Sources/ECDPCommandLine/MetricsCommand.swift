@@ -1,4 +1,4 @@
-// `ecdp metrics`: PSNR, SSIM and LR-PSNR of SR outputs against references, for one
+// `ecdp metrics`: PSNR, SSIM, LR-PSNR and LPIPS of SR outputs against references, for one
 // pair of files or two folders (paired by Evaluation's FolderEvaluation), always under a named protocol.
 import ArgumentParser
 import Evaluation
@@ -12,6 +12,9 @@ struct Metrics: ParsableCommand {
         Protocols: ecdp (RGB, no border crop, 8-bit) and basicsr (Y BT.601, border crop = scale).
         With folders, every PNG in --output is matched with the reference of the same name; LR
         images may be named like the output or with an x<scale> suffix (0801x4.png).
+        --lpips alex|vgg|squeeze adds LPIPS v0.1 (8-bit RGB, the protocol's border crop). Its heads ship
+        in Checkpoints/lpips/; the ImageNet backbone is torchvision's file, given with --lpips-backbone or
+        found in $TORCH_HOME/hub/checkpoints/. Without one, LPIPS is null and the reason goes to stderr.
         """)
 
     @Option(name: .customLong("protocol"), help: "ecdp or basicsr.") var protocolName: String
@@ -19,6 +22,8 @@ struct Metrics: ParsableCommand {
     @Option(help: "Super-resolved PNG file or folder.") var output: String
     @Option(help: "LR input PNG file or folder, for LR-PSNR.") var lr: String?
     @Option(help: "Super-resolution scale factor.") var scale = 4
+    @Option(help: "Add LPIPS with this network: alex, vgg or squeeze.") var lpips: String?
+    @Option(help: "The LPIPS backbone: torchvision's .pth (e.g. alexnet-owt-7be5be79.pth) or safetensors.") var lpipsBackbone: String?
     @Flag(help: "One JSON object per line.") var json = false
 
     func validate() throws {
@@ -26,15 +31,31 @@ struct Metrics: ParsableCommand {
             throw ValidationError("unknown protocol '\(protocolName)'; choose one of: \(MetricProtocol.all.map(\.name).joined(separator: ", "))")
         }
         guard scale >= 1 else { throw ValidationError("--scale must be at least 1") }
+        if let lpips, LPIPSNetwork(rawValue: lpips) == nil {
+            throw ValidationError("--lpips \(lpips): choose one of \(LPIPSNetwork.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if lpipsBackbone != nil, lpips == nil { throw ValidationError("--lpips-backbone needs --lpips NET") }
+    }
+
+    /// LPIPS when asked for and available. A backbone that is nowhere to be found is not an
+    /// error (the other metrics still print); a named file that cannot be used is.
+    func loadLPIPS() throws -> LPIPS? {
+        guard let network = lpips.flatMap(LPIPSNetwork.init(rawValue:)) else { return nil }
+        if lpipsBackbone == nil, try LPIPSWeights.backbonePath(network, explicit: nil) == nil {
+            FileHandle.standardError.write(Data("lpips: null — no \(network) backbone: pass --lpips-backbone FILE (torchvision's \(network.torchvisionFileName)) or put it in \(LPIPSWeights.torchvisionCache())\n".utf8))
+            return nil
+        }
+        return try LPIPSWeights.load(network, backbone: lpipsBackbone)
     }
 
     func run() throws {
         let proto = MetricProtocol.named(protocolName)!
         let pairs = try FolderEvaluation.pairs(output: output, reference: reference, lr: lr, scale: scale)
+        let perceptual = try loadLPIPS()
         if !json { print("protocol: \(proto)") }
         var rows: [ImageMetrics] = []
         for pair in pairs {
-            let metrics = try FolderEvaluation.evaluate(pair, under: proto, scale: scale)
+            let metrics = try FolderEvaluation.evaluate(pair, under: proto, scale: scale, lpips: perceptual)
             rows.append(metrics)
             emit(pair.name, metrics)
         }
@@ -49,11 +70,16 @@ struct Metrics: ParsableCommand {
             line.add("psnr", m.psnr)
             line.add("ssim", m.ssim)
             if lr != nil { line.add("lr_psnr", m.lrPSNR) }
+            if let lpips {
+                line.add("lpips", m.lpips)
+                line.add("lpips_net", lpips)
+            }
             if let count { line.add("count", count) }
             print(line.text)
         } else {
             var text = "\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) PSNR \(format(m.psnr)) dB  SSIM \(String(format: "%.4f", m.ssim))"
             if lr != nil { text += "  LR-PSNR \(format(m.lrPSNR)) dB" }
+            if let lpips { text += "  LPIPS-\(lpips) \(m.lpips.map { String(format: "%.4f", $0) } ?? "n/a")" }
             if let count { text += "  (\(count) images)" }
             print(text + "  [\(m.protocolName)]")
         }

@@ -83,9 +83,38 @@ struct CommandLineTests {
         #expect(rows.contains { ($0["psnr"] as? Double ?? 0) > 10 && $0["protocol"] != nil }, "\(rows)")
     }
 
+    @Test func metricsAddLPIPSWhenABackboneIsGiven() throws {
+        let test = "\(demo)/test"
+        let backbone = FixturePaths.path("Tests/Fixtures/lpips/squeezenet1_1-formula-f16.pth")
+        // The demo photographs against themselves (distance 0) and against each other, through folders.
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let shifted = dir.appendingPathComponent("shifted").path
+        try FileManager.default.createDirectory(atPath: shifted, withIntermediateDirectories: true)
+        let names = try FileManager.default.contentsOfDirectory(atPath: test).filter { $0.hasSuffix(".png") }.sorted()
+        for name in names { try FileManager.default.copyItem(atPath: "\(test)/\(name)", toPath: "\(shifted)/\(name)") }
+        let same = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", test, "--output", shifted, "--json",
+                                       "--lpips", "squeeze", "--lpips-backbone", backbone]))
+        #expect(same.count == names.count + 1)
+        #expect(same.allSatisfy { $0["lpips"] as? Double == 0 && $0["lpips_net"] as? String == "squeeze" }, "\(same)")
+        // No backbone anywhere: LPIPS is null, every other metric still there.
+        setenv("TORCH_HOME", dir.appendingPathComponent("empty-torch-home").path, 1)
+        defer { unsetenv("TORCH_HOME") }
+        let missing = jsonLines(try ecdp(["metrics", "--protocol", "basicsr", "--reference", test, "--output", shifted, "--json",
+                                          "--lpips", "alex"]))
+        #expect(missing.allSatisfy { $0["lpips"] is NSNull && $0["lpips_net"] as? String == "alex" && $0["psnr"] != nil }, "\(missing)")
+        // A named backbone of the wrong network is an error that says so.
+        #expect(throws: (any Error).self) {
+            try ecdp(["metrics", "--protocol", "ecdp", "--reference", test, "--output", shifted, "--lpips", "alex",
+                      "--lpips-backbone", backbone])
+        }
+    }
+
     @Test func argumentErrorsAreUsageErrors() throws {
         for bad in [["no-such-command"], ["info"], ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "2"],
-                    ["convert", "a.pt", "b.safetensors", "--map", "nope"], ["convert", "a.pt", "b.safetensors", "--dtype", "F8"]] {
+                    ["convert", "a.pt", "b.safetensors", "--map", "nope"], ["convert", "a.pt", "b.safetensors", "--dtype", "F8"],
+                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--output", "b", "--lpips", "resnet"],
+                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--output", "b", "--lpips-backbone", "x.pth"]] {
             do {
                 _ = try ecdp(bad)
                 Issue.record("\(bad) did not fail")

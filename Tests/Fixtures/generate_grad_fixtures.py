@@ -69,6 +69,10 @@ cases.append({"name": "adam", "params": {"lr1": 1e-2, "lr2": 3e-3},
                          **{f"g2_{i}": t(g[1]) for i, g in enumerate(grads)}},
               "outputs": {"p1": t(a), "p2": t(b), "exp_avg_sq_p1": t(opt.state[a]["exp_avg_sq"])}})
 
+# Max pooling 3×3 stride 2 (AlexNet: floor; SqueezeNet 1.1: ceil_mode), odd and even sizes.
+case("max_pool_3x3_s2", lambda x: F.max_pool2d(x, 3, 2), {"x": torch.randn(2, 3, 9, 12)})
+case("max_pool_3x3_s2_ceil", lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True), {"x": torch.randn(2, 3, 10, 13)})
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grad_reference.json")
 with open(out, "w") as f:
     json.dump({"generator": "Tests/Fixtures/generate_grad_fixtures.py", "torch": torch.__version__,

@@ -140,5 +140,8 @@ struct OpGradientTests {
         values.shuffle(using: &rng)
         let x = Tensor(values, shape: [2, 3, 6, 7])
         gradCheck("maxPool2x2", inputs: [x], step: 1e-2) { $0[0].maxPooled2x2() }
+        // Overlapping 3×3 windows, stride 2, the clipped ceil-mode border windows included.
+        gradCheck("maxPool3x3s2 ceil", inputs: [x], step: 1e-2) { $0[0].maxPooled(kernel: 3, stride: 2, ceilMode: true) }
+        gradCheck("maxPool3x3s2", inputs: [x], step: 1e-2) { $0[0].maxPooled(kernel: 3, stride: 2) }
     }
 }

@@ -48,6 +48,8 @@ struct PyTorchParityTests {
 
     @Test func poolingAndActivations() throws {
         try check("max_pool_2x2", order: ["x"]) { $0[0].maxPooled2x2() }
+        try check("max_pool_3x3_s2", order: ["x"]) { $0[0].maxPooled(kernel: 3, stride: 2) }
+        try check("max_pool_3x3_s2_ceil", order: ["x"]) { $0[0].maxPooled(kernel: 3, stride: 2, ceilMode: true) }
         try check("silu", order: ["x"]) { $0[0].silu() }
         try check("leaky_relu", order: ["x"]) { $0[0].leakyReLU(slope: 0.2) }
     }
