@@ -9,7 +9,7 @@ public typealias NoiseEstimator = (Tensor, Double) -> Tensor
 
 public enum Sampler: Sendable, Equatable, CustomStringConvertible {
     /// Probability-flow ODE, adaptive Dormand–Prince 5(4).
-    case rk45(rtol: Double, atol: Double)
+    case dormandPrince(rtol: Double, atol: Double)
     /// Probability-flow ODE, fixed steps with a Runge–Kutta tableau (euler, heun, rk4).
     case rungeKutta(tableau: ButcherTableau, steps: Int)
     /// The 300-step ancestral (DDPM) sampler.
@@ -29,9 +29,9 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
         }
         switch parts[0] {
         case "rk45":
-            if parts.count == 1 { return .rk45(rtol: 1e-3, atol: 1e-3) }
+            if parts.count == 1 { return .dormandPrince(rtol: 1e-3, atol: 1e-3) }
             guard parts.count == 2, let tol = Double(parts[1]), tol > 0 else { throw SolverError("--solver \(text): expected rk45 or rk45:TOL") }
-            return .rk45(rtol: tol, atol: tol)
+            return .dormandPrince(rtol: tol, atol: tol)
         case "euler": return .rungeKutta(tableau: .euler, steps: try steps())
         case "heun": return .rungeKutta(tableau: .heun, steps: try steps())
         case "rk4": return .rungeKutta(tableau: .rk4, steps: try steps())
@@ -48,7 +48,7 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .rk45(r, a): return "rk45(rtol \(r), atol \(a))"
+        case let .dormandPrince(r, a): return "rk45(rtol \(r), atol \(a))"
         case let .rungeKutta(tableau, n): return "\(tableau.name):\(n)"
         case .ancestral: return "ancestral"
         case let .ddim(n): return "ddim:\(n)"
@@ -65,7 +65,7 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
                     endTime: Double = 0.1) throws -> (x0: Tensor, evaluations: Int) {
         let flow: (Tensor, Double) -> Tensor = { x, t in sde.probabilityFlowDrift(x: x, noise: eps(x, t), time: t) }
         switch self {
-        case let .rk45(rtol, atol):
+        case let .dormandPrince(rtol, atol):
             // The official call passes its end time as a jump time: the last step lands on it.
             let r = try DormandPrince(rtol: rtol, atol: atol).integrate(flow, from: xT, t0: sde.horizon, t1: endTime,
                                                                         jumpTimes: [endTime])
