@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // One package for the whole toolkit. Dependency direction (nothing points back):
 // GradKernels ← Grad ← GradNN ← Backbones ← ECDP; GradNN ← Checkpoints; Grad ← Imaging;
-// {Backbones, Checkpoints, Imaging} ← Evaluation;
+// {ECDP, Checkpoints, Imaging} ← Evaluation (metrics, LPIPS, evaluation runs);
 // {ECDP, Checkpoints, Imaging} ← Training; everything ← ECDPCommandLine ← ecdp.
 // Every target lists the modules it imports (no @_exported imports).
 import PackageDescription
@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // System-library shims (Debian: libopenblas-dev, libpng-dev, libhdf5-dev).
@@ -63,7 +64,8 @@ let package = Package(
         .target(name: "ECDP", dependencies: ["Grad", "GradNN", "Backbones"]),
         .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
-        .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "Imaging", "Checkpoints"], path: "Evaluation"),
+        .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "ECDP", "Imaging", "Checkpoints", "AtomicFile",
+                                                   .product(name: "Crypto", package: "swift-crypto")], path: "Evaluation"),
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"]),
         .target(name: "Checkpoints", dependencies: ["Grad", "GradNN", "HDF5Bridge", "AtomicFile",
                                                     .product(name: "ZIPFoundation", package: "ZIPFoundation")],
@@ -86,7 +88,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ECDP", "Checkpoints", "Grad", "GradNN", "Imaging", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "Grad", "GradNN", "TestSupport"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["ECDPCommandLine", "TestSupport",
+        .testTarget(name: "CommandLineTests", dependencies: ["ECDPCommandLine", "TestSupport", "Training", "Checkpoints", "Grad", "Imaging",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,109 @@
+// `ecdp eval`: super-resolve an evaluation set with one or more solvers, temperatures and
+// seeds, and measure every output under a named protocol (Evaluation's EvaluationRun does
+// the work; this file parses and prints).
+import ArgumentParser
+import Checkpoints
+import ECDP
+import Evaluation
+import Foundation
+import GradKernels
+import Grad
+import Training
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a model on a folder of HR images: SR images, per-image metrics and a summary table.",
+        discussion: """
+        For every HR image (cropped to a multiple of --scale), the LR input is taken from --lr (same name or
+        <stem>x<scale>.png) or made with the training degradation (MATLAB bicubic, 8-bit) and written to OUT/lr/.
+        Every --solver (repeatable; `bicubic` is the model's μ(y) baseline) runs at every --temperature with every
+        seed, or from the fixed --x-T; outputs go to OUT/sr/<solver>/, one row per image to OUT/per_image.csv, and
+        the means (± spread over images and over seeds) to OUT/summary.json and OUT/summary.md. Seed S and
+        temperature τ give the image `ecdp upscale --seed S --temperature τ` gives. Rerunning the same command
+        resumes an interrupted evaluation. See docs/evaluation.md.
+        """)
+
+    @Option(help: "Checkpoint: RUN/checkpoint.h5, an exported .safetensors, or an official checkpoint.") var checkpoint: String
+    @Option(help: "Config name or YAML, when the checkpoint does not carry one.") var config: String?
+    @Option(help: "Folder of HR PNG images.") var hr: String
+    @Option(help: "Folder of LR PNG images (default: made from the HR images).") var lr: String?
+    @Option(help: "Scale factor (default: the model's).") var scale: Int?
+    @Option(name: .customLong("protocol"), help: "Metric protocol: ecdp or basicsr.") var protocolName: String
+    @Option(name: .customLong("solver"), help: "Sampler (repeatable): rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N, dpm3:N, bicubic.")
+    var solvers: [String]
+    @Option(name: .customLong("temperature"), help: "Temperature τ of x_T ~ N(0, τ²I) (repeatable).") var temperatures: [Double] = [1]
+    @Option(help: "Seeds, comma-separated.") var seeds = "0"
+    @Option(name: .customLong("x-T"), help: "Fixed starting noise x_T (safetensors, one tensor at the output size).") var xTFile: String?
+    @Option(help: "Add LPIPS with this network: alex, vgg or squeeze.") var lpips: String?
+    @Option(help: "The LPIPS backbone (torchvision .pth or safetensors).") var lpipsBackbone: String?
+    @Option(help: "Evaluate only the first N images (sorted by name).") var limit: Int?
+    @Option(help: "Output folder.") var out: String
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func parsedSeeds() throws -> [UInt64] {
+        let parts = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { UInt64($0) }
+        guard !parts.isEmpty, values.count == parts.count else { throw ValidationError("--seeds \(seeds): expected non-negative integers like 0,1,2") }
+        return values
+    }
+
+    func validate() throws {
+        guard MetricProtocol.named(protocolName) != nil else {
+            throw ValidationError("unknown protocol '\(protocolName)'; choose one of: \(MetricProtocol.all.map(\.name).joined(separator: ", "))")
+        }
+        guard !solvers.isEmpty else { throw ValidationError("give at least one --solver") }
+        do { _ = try EvaluationSettings.parseSolvers(solvers) } catch { throw ValidationError("\(error)") }
+        guard temperatures.allSatisfy({ $0 >= 0 && $0.isFinite }) else { throw ValidationError("--temperature must be ≥ 0") }
+        if xTFile != nil, temperatures != [1] {
+            throw ValidationError("--x-T gives the starting noise itself; it cannot be combined with --temperature")
+        }
+        _ = try parsedSeeds()
+        if let scale, scale < 1 { throw ValidationError("--scale must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let lpips, LPIPSNetwork(rawValue: lpips) == nil {
+            throw ValidationError("--lpips \(lpips): choose one of \(LPIPSNetwork.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if lpipsBackbone != nil, lpips == nil { throw ValidationError("--lpips-backbone needs --lpips NET") }
+    }
+
+    func run() throws {
+        threadOptions.apply()
+        let fallback = try config.map { try TrainingConfig.resolve($0) }
+        let (model, cfg) = try InferenceModel.load(checkpoint: checkpoint, config: fallback)
+        let scale = self.scale ?? cfg.data.scale
+        guard scale == cfg.data.scale else { throw InputError("--scale \(scale), but \(checkpoint) is a ×\(cfg.data.scale) model") }
+        var perceptual: LPIPS?
+        if let network = lpips.flatMap(LPIPSNetwork.init(rawValue:)) {
+            if lpipsBackbone == nil, try LPIPSWeights.backbonePath(network, explicit: nil) == nil {
+                FileHandle.standardError.write(Data("lpips: null — no \(network) backbone: pass --lpips-backbone FILE (torchvision's \(network.torchvisionFileName)) or put it in \(LPIPSWeights.torchvisionCache())\n".utf8))
+            } else {
+                perceptual = try LPIPSWeights.load(network, backbone: lpipsBackbone)
+            }
+        }
+        let xT = try xTFile.map { path -> Tensor in
+            let archive = try Safetensors.read(path)
+            guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
+                throw InputError("\(path): expected exactly one tensor (x_T), found \(archive.tensors.count)")
+            }
+            return t.floatTensor()
+        }
+        let settings = EvaluationSettings(
+            checkpointName: (checkpoint as NSString).lastPathComponent, checkpointSHA256: try sha256(ofFile: checkpoint),
+            parameters: model.parameterCount, protocolName: protocolName, scale: scale,
+            lpipsNetwork: perceptual?.network.rawValue, solvers: solvers, temperatures: temperatures, seeds: try parsedSeeds(),
+            startingNoise: xTFile.map { ($0 as NSString).lastPathComponent }, limit: limit)
+        let run = try EvaluationRun(model: model, settings: settings, hrFolder: hr, lrFolder: lr, directory: out, lpips: perceptual,
+                                    startingNoise: xT)
+        var bar: ProgressBar?
+        let summary = try run.run(machine: .current(threads: Parallel.maxThreads)) { done, total, note in
+            if bar == nil {
+                bar = ProgressBar(total: total, label: "eval", start: done)
+                if done > 0 { bar!.note("resuming \(out): \(done) of \(total) already measured") }
+            }
+            if !note.isEmpty { bar!.note(note) }
+            bar!.update(done)
+        }
+        print(summary.markdown, terminator: "")
+        print("wrote \(out)/summary.json, summary.md, per_image.csv and sr/")
+    }
+}
