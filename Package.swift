@@ -62,7 +62,7 @@ let package = Package(
 
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN", "Backbones"]),
-        .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", .product(name: "Yams", package: "Yams")], path: "Training",
+        .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
         .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "ECDP", "Imaging", "Checkpoints", "AtomicFile",
                                                    .product(name: "Crypto", package: "swift-crypto")], path: "Evaluation"),
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "GradNNTests", dependencies: ["Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoints", "Grad", "Imaging", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ECDP", "Checkpoints", "Grad", "GradNN", "Imaging", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ECDP", "Checkpoints", "Evaluation", "Grad", "GradNN", "Imaging", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["ECDPCommandLine", "TestSupport", "Training", "Checkpoints", "Grad", "Imaging",

@@ -3,6 +3,7 @@
 // grids and checkpoints; exact resume from `RUN/checkpoint.h5`.
 import Checkpoints
 import ECDP
+import Evaluation
 import Foundation
 import Grad
 import GradNN
@@ -11,7 +12,7 @@ import Imaging
 /// What the trainer reports while it runs.
 public enum TrainerEvent {
     case step(step: Int, epoch: Int, loss: Float, learningRate: Float)
-    case validation(step: Int, loss: Double)
+    case validation(step: Int, loss: Double, quality: ImageMetrics)
     case sampleGrid(step: Int, path: String)
     case checkpoint(step: Int, path: String)
 }
@@ -193,9 +194,14 @@ public final class Trainer {
             let last = progress.step == steps
             if config.schedule.validateEvery > 0, progress.step % config.schedule.validateEvery == 0 || last {
                 let v = try validationLoss()
-                try log.append(["step": progress.step, "validation_loss": v])
+                let q = try validationQuality()
+                try log.append(["step": progress.step, "validation_loss": v, "val_psnr": q.psnr, "val_ssim": q.ssim,
+                                "val_lr_psnr": q.lrPSNR.map { $0 as Any } ?? NSNull(), "val_lpips": q.lpips.map { $0 as Any } ?? NSNull(),
+                                "val_lpips_net": q.lpipsNetwork.map { $0.rawValue as Any } ?? NSNull(),
+                                "val_protocol": q.protocolName, "val_solver": config.sampling.validationSolver,
+                                "val_temperature": config.sampling.validationTemperature])
                 try log.drawLossCurve(title: "\(config.name): loss per sample (Σ over pixels, ε + x0 terms)")
-                report(.validation(step: progress.step, loss: v))
+                report(.validation(step: progress.step, loss: v, quality: q))
             }
             if config.schedule.sampleEvery > 0, progress.step % config.schedule.sampleEvery == 0 || last {
                 report(.sampleGrid(step: progress.step, path: try writeSampleGrid()))
@@ -259,6 +265,9 @@ public final class Trainer {
         return iq
     }
 
+    private var validationLPIPSCache: LPIPS?
+    private var warnedAboutLPIPS = false
+
     func validationSet() throws -> [(name: String, hr: Tensor, lr: Tensor)] {
         if let validationCache { return validationCache }
         guard let folder = config.data.validation else { throw TrainingFailure(message: Self.missingValidation(config)) }
@@ -278,6 +287,44 @@ public final class Trainer {
             let losses = validation.map { pair in Double(emaModel.loss(hr: pair.hr, lr: pair.lr, using: &rng).item) }
             return losses.reduce(0, +) / Double(losses.count)
         }
+    }
+
+    /// PSNR, SSIM and LR-PSNR (ECDP protocol; LPIPS when `sampling.validation_lpips` names a
+    /// network whose backbone is found) of EMA samples of the validation crops, with
+    /// `sampling.validation_solver` from x_T = τ·z, z fixed by the seed — the quality curve
+    /// beside the loss. Uses its own random generator: training is unaffected.
+    public func validationQuality() throws -> ImageMetrics {
+        let validation = try validationSet()
+        let emaModel = try emaCopy()
+        let sampler = try Sampler.parse(config.sampling.validationSolver)
+        let tau = Float(config.sampling.validationTemperature)
+        var rng = RandomGenerator(seed: config.seed &+ 0x5A3)
+        let rows = try validation.map { pair -> ImageMetrics in
+            let z = Tensor.randomNormal(pair.hr.shape, using: &rng)
+            var sampling = RandomGenerator(seed: config.seed &+ 0x5A4)
+            let (sr, _) = try emaModel.superResolve(pair.lr, startingNoise: z * tau, sampler: sampler, using: &sampling)
+            func image(_ t: Tensor) -> Tensor { t.reshaped(Array(t.shape.dropFirst())) }
+            return try MetricProtocol.ecdp.evaluate(output: image(sr), reference: image(pair.hr), lr: image(pair.lr),
+                                                    scale: config.data.scale, lpips: try validationLPIPS())
+        }
+        return FolderEvaluation.mean(rows, protocolName: MetricProtocol.ecdp.name)
+    }
+
+    /// The LPIPS of the validation metrics, loaded once; nil when none is configured or its
+    /// backbone is nowhere (said once on stderr).
+    func validationLPIPS() throws -> LPIPS? {
+        if let validationLPIPSCache { return validationLPIPSCache }
+        guard let name = config.sampling.validationLPIPS, let network = LPIPSNetwork(rawValue: name) else { return nil }
+        guard try config.sampling.lpipsBackbone != nil || LPIPSWeights.backbonePath(network, explicit: nil) != nil else {
+            if !warnedAboutLPIPS {
+                warnedAboutLPIPS = true
+                FileHandle.standardError.write(Data("validation LPIPS: null — no \(network) backbone (set sampling.lpips_backbone or put \(network.torchvisionFileName) in \(LPIPSWeights.torchvisionCache()))\n".utf8))
+            }
+            return nil
+        }
+        let metric = try LPIPSWeights.load(network, backbone: config.sampling.lpipsBackbone)
+        validationLPIPSCache = metric
+        return metric
     }
 
     /// A model holding the EMA weights.

@@ -51,8 +51,10 @@ func runTraining(_ trainer: Trainer, steps: Int) throws {
         case let .step(step, epoch, loss, lr):
             lastLoss = loss
             bar.update(step, fields: [("loss", String(format: "%.4g", loss)), ("lr", String(format: "%.2e", lr)), ("epoch", "\(epoch)")])
-        case let .validation(step, loss):
-            bar.note("step \(step): validation loss \(String(format: "%.3f", loss)) (EMA weights)")
+        case let .validation(step, loss, q):
+            bar.note("step \(step): validation loss \(String(format: "%.3f", loss)), PSNR \(String(format: "%.2f", q.psnr)) dB, "
+                + "SSIM \(String(format: "%.4f", q.ssim)), LR-PSNR \(String(format: "%.2f", q.lrPSNR ?? .nan)) dB"
+                + (q.lpips.map { ", LPIPS \(String(format: "%.4f", $0))" } ?? "") + " [\(q.protocolName)] (EMA weights)")
         case let .sampleGrid(_, path):
             bar.note("sample grid: \(path)")
         case .checkpoint:

@@ -1,6 +1,7 @@
 // Exact resume (straight N steps == k steps + resume to N, bit for bit, k mid-epoch),
 // interruption, a non-finite loss, and config validation.
 import Checkpoints
+import Evaluation
 import Foundation
 import Imaging
 import TestSupport
@@ -97,18 +98,27 @@ struct TrainerTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("v").path
         let t = try Trainer.start(config: try tinyConfig(["schedule.validate_every=2", "schedule.sample_every=2", "sampling.grid_steps=1",
-                                                          "sampling.grid_images=2", "schedule.log_every=1"]), runDirectory: run)
+                                                          "sampling.grid_images=2", "schedule.log_every=1",
+                                                          "sampling.validation_solver=ddim:2", "sampling.validation_temperature=0.5"]),
+                                  runDirectory: run)
         var events: [String] = []
+        var quality: ImageMetrics?
         _ = try t.train(until: 2, report: { e in
-            if case .validation = e { events.append("validation") }
+            if case let .validation(_, _, q) = e { events.append("validation"); quality = q }
             if case .sampleGrid = e { events.append("grid") }
         })
         #expect(events == ["validation", "grid"])
+        // The quality metrics of EMA samples, as `MetricProtocol.ecdp` measures them, logged beside the loss.
+        #expect(quality?.protocolName == "ecdp" && (quality?.psnr ?? 0) > 5 && quality?.lrPSNR != nil && quality?.lpips == nil)
+        #expect(try t.validationQuality() == quality!)  // a fixed seed: the same numbers again
         let grid = try PNG.read((run as NSString).appendingPathComponent("samples/step0000002.png"))
         #expect(grid.shape == [3, 2 * 16, 5 * 16])
         #expect(FileManager.default.fileExists(atPath: (run as NSString).appendingPathComponent("loss.svg")))
         let lines = try String(contentsOfFile: (run as NSString).appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)  // two step records, one validation record
+        let record = try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as! [String: Any]
+        #expect(abs((record["val_psnr"] as? Double ?? 0) - (quality?.psnr ?? 1)) < 1e-9 && record["val_solver"] as? String == "ddim:2"
+                && record["val_protocol"] as? String == "ecdp" && record["val_lpips"] is NSNull)
     }
 
     @Test func missingValidationFolderIsAnError() throws {

@@ -74,9 +74,30 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         public var validationCrop: Int
         public var gridImages: Int
         public var gridSteps: Int
+        /// The sampler of the validation quality metrics (PSNR, SSIM, LR-PSNR of EMA samples).
+        public var validationSolver: String
+        /// τ of the validation samples' starting noise (0: x_T = 0, the mean-like sample).
+        public var validationTemperature: Double
+        /// LPIPS network of the validation metrics (alex, vgg, squeeze), nil for none.
+        public var validationLPIPS: String?
+        /// Its backbone file (default: torchvision's cache).
+        public var lpipsBackbone: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case validationCrop = "validation_crop", gridImages = "grid_images", gridSteps = "grid_steps"
+            case validationCrop = "validation_crop", gridImages = "grid_images", gridSteps = "grid_steps",
+                 validationSolver = "validation_solver", validationTemperature = "validation_temperature",
+                 validationLPIPS = "validation_lpips", lpipsBackbone = "lpips_backbone"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            validationCrop = try c.decode(Int.self, forKey: .validationCrop)
+            gridImages = try c.decode(Int.self, forKey: .gridImages)
+            gridSteps = try c.decode(Int.self, forKey: .gridSteps)
+            validationSolver = try c.decodeIfPresent(String.self, forKey: .validationSolver) ?? "dpm3:20"
+            validationTemperature = try c.decodeIfPresent(Double.self, forKey: .validationTemperature) ?? 0
+            validationLPIPS = try c.decodeIfPresent(String.self, forKey: .validationLPIPS)
+            lpipsBackbone = try c.decodeIfPresent(String.self, forKey: .lpipsBackbone)
         }
     }
 
@@ -235,6 +256,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         require(sampling.validationCrop >= 1, "sampling.validation_crop", "at least 1", sampling.validationCrop)
         require(sampling.gridImages >= 1, "sampling.grid_images", "at least 1", sampling.gridImages)
         require(sampling.gridSteps >= 1, "sampling.grid_steps", "at least 1", sampling.gridSteps)
+        require(sampling.validationTemperature >= 0, "sampling.validation_temperature", "at least 0", sampling.validationTemperature)
+        do { _ = try Sampler.parse(sampling.validationSolver) } catch {
+            problems.append("sampling.validation_solver: \(error)")
+        }
+        if let net = sampling.validationLPIPS, !["alex", "vgg", "squeeze"].contains(net) {
+            problems.append("'sampling.validation_lpips' must be alex, vgg or squeeze, got \(net)")
+        }
         if let f = finetune {
             require(f.iqWeight >= 0, "finetune.iq_weight", "at least 0", f.iqWeight)
             require(f.scoreMatchingWeight >= 0, "finetune.score_matching_weight", "at least 0", f.scoreMatchingWeight)
