@@ -56,12 +56,30 @@ public enum MatlabResize {
         return resize(image, height: height, width: width, scales: (Double(height) / Double(h), Double(width) / Double(w)))
     }
 
-    static func resize(_ image: Tensor, height oh: Int, width ow: Int, scales: (Double, Double)) -> Tensor {
+    /// `imresize` of an 8-bit image (uint8 in, uint8 out): each of the two passes returns
+    /// 8-bit values, rounded half to even (MATLAB's class-preserving passes, and the
+    /// official ECDP code's port). Input values must be multiples of 1/255.
+    public static func resize8Bit(_ image: Tensor, height: Int, width: Int) -> Tensor {
+        let h = image.shape[image.rank - 2], w = image.shape[image.rank - 1]
+        return resize(image, height: height, width: width, scales: (Double(height) / Double(h), Double(width) / Double(w)),
+                      quantizingEachPass: true)
+    }
+
+    /// `resize8Bit` by a scale (output size ⌈scale·size⌉).
+    public static func resize8Bit(_ image: Tensor, scale: Double) -> Tensor {
+        let h = image.shape[image.rank - 2], w = image.shape[image.rank - 1]
+        return resize8Bit(image, height: Int((Double(h) * scale).rounded(.up)), width: Int((Double(w) * scale).rounded(.up)))
+    }
+
+    static func resize(_ image: Tensor, height oh: Int, width ow: Int, scales: (Double, Double),
+                       quantizingEachPass: Bool = false) -> Tensor {
         precondition(image.rank == 3 || image.rank == 4, "imresize expects [C, H, W] or [N, C, H, W], got \(image.shape)")
         precondition(oh > 0 && ow > 0, "imresize to \(oh)×\(ow)")
         let h = image.shape[image.rank - 2], w = image.shape[image.rank - 1]
         let planes = image.count / (h * w)
-        var data = image.scalars.map(Double.init)
+        // 8-bit mode works on the integer values 0…255, exactly as uint8 arithmetic in
+        // double: ties then round as MATLAB's do.
+        var data = quantizingEachPass ? image.scalars.map { (Double($0) * 255).rounded() } : image.scalars.map(Double.init)
         var (ch, cw) = (h, w)
         // Smaller scale first; ties: rows (H) first, as MATLAB's stable sort does.
         let order = scales.1 < scales.0 ? [1, 0] : [0, 1]
@@ -91,9 +109,10 @@ public enum MatlabResize {
                 }
                 data = out; cw = ow
             }
+            if quantizingEachPass { data = data.map { min(max($0, 0), 255).rounded(.toNearestOrEven) } }
         }
         var shape = image.shape
         shape[shape.count - 2] = oh; shape[shape.count - 1] = ow
-        return Tensor(data.map(Float.init), shape: shape)
+        return Tensor(quantizingEachPass ? data.map { Float($0 / 255) } : data.map(Float.init), shape: shape)
     }
 }

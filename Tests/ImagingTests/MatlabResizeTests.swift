@@ -48,4 +48,23 @@ struct MatlabResizeTests {
         #expect(matlab.shape == torch.shape)
         #expect(zip(matlab.scalars, torch.scalars).contains { abs($0 - $1) > 1e-3 })
     }
+
+    /// The official ECDP code's `imresize` on uint8 images (its dataset pipeline), both passes
+    /// rounding to 8 bit: Tests/Fixtures/generate_imresize_uint8_fixtures.py.
+    @Test func eightBitPassesMatchTheOfficialPort() throws {
+        struct Case: Decodable { let height: Int, width: Int, data: [Int] }
+        struct File: Decodable { let cases: [Case] }
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath:
+            FixturePaths.path("Tests/Fixtures/imresize_uint8_reference.json"))))
+        let image = try PNG.read(FixturePaths.path("Training/data/demo/test/face.png")).slice(start: [0, 40, 50], size: [3, 36, 30])
+        for c in file.cases {
+            let out = MatlabResize.resize8Bit(image, height: c.height, width: c.width).scalars.map { Int(($0 * 255).rounded()) }
+            // Equal but for values that are exact .5 ties in exact arithmetic, where the last bit of
+            // the sum (summation order) decides the rounding: at most one level, at most 0.5 % of
+            // the values (3 of 1200 in the 20×20 case, each one an exact tie in the port's sums).
+            let differences = zip(out, c.data).map { abs($0 - $1) }
+            #expect(differences.max()! <= 1 && differences.filter { $0 > 0 }.count * 200 <= out.count,
+                    "\(c.width)×\(c.height): \(differences.filter { $0 > 0 }.count) of \(out.count) values differ")
+        }
+    }
 }
