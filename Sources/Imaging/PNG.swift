@@ -27,6 +27,22 @@ public enum PNG {
         try readWithInfo(path, pixelLimit: pixelLimit).image
     }
 
+    /// The (height, width) in the header, without decoding the pixels (for planning crops
+    /// over large folders). Reading the file later still checks the whole of it.
+    public static func size(_ path: String) throws -> (height: Int, width: Int) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageError(path: path, reason: "cannot open") }
+        defer { try? handle.close() }
+        let header = [UInt8]((try? handle.read(upToCount: 24)) ?? Data())
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard header.count == 24, Array(header[0..<8]) == signature, Array(header[12..<16]) == Array("IHDR".utf8) else {
+            throw ImageError(path: path, reason: "not a PNG file (no PNG signature and IHDR header)")
+        }
+        func big(_ i: Int) -> Int { header[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        let (w, h) = (big(16), big(20))
+        guard w > 0, h > 0 else { throw ImageError(path: path, reason: "zero width or height in the header") }
+        return (h, w)
+    }
+
     /// Reads `path`, also returning what the file held.
     public static func readWithInfo(_ path: String, pixelLimit: Int = defaultPixelLimit) throws -> (image: Tensor, info: SourceInfo) {
         var isDirectory: ObjCBool = false
