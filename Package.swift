@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "GradTests", dependencies: ["Grad", "GradKernels", "TestSupport"]),
         .testTarget(name: "GradNNTests", dependencies: ["Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Grad", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoints", "Grad", "Imaging", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ECDP", "Checkpoints", "Grad", "Imaging", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ECDP", "Checkpoints", "Evaluation", "Grad", "GradNN", "Imaging", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "Grad", "GradNN", "TestSupport"]),

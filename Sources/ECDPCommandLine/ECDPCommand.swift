@@ -10,7 +10,7 @@ public struct ECDPCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
-        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, Inspect.self, Convert.self]
+        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Inspect.self, Convert.self]
     )
 
     /// Re-executes the tool once with OpenBLAS's load-time settings fixed, which it reads
