@@ -80,15 +80,10 @@ struct Eval: ParsableCommand {
                 perceptual = try LPIPSWeights.load(network, backbone: lpipsBackbone)
             }
         }
-        let xT = try xTFile.map { path -> Tensor in
-            let archive = try Safetensors.read(path)
-            guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
-                throw InputError("\(path): expected exactly one tensor (x_T), found \(archive.tensors.count)")
-            }
-            return t.floatTensor()
-        }
+        let checkpointSHA256 = try sha256(ofFile: checkpoint)
+        let xT = try xTFile.map { try StartingNoiseFile.load($0, checkpointSHA256: checkpointSHA256, solvers: solvers) }
         let settings = EvaluationSettings(
-            checkpointName: (checkpoint as NSString).lastPathComponent, checkpointSHA256: try sha256(ofFile: checkpoint),
+            checkpointName: (checkpoint as NSString).lastPathComponent, checkpointSHA256: checkpointSHA256,
             parameters: model.parameterCount, protocolName: protocolName, scale: scale,
             lpipsNetwork: perceptual?.network.rawValue, solvers: solvers, temperatures: temperatures, seeds: try parsedSeeds(),
             startingNoise: xTFile.map { ($0 as NSString).lastPathComponent }, limit: limit)

@@ -1,7 +1,7 @@
 // `ecdp upscale`: super-resolve images with a trained model.
 import ArgumentParser
-import Checkpoints
 import ECDP
+import Evaluation
 import Foundation
 import Grad
 import Imaging
@@ -39,11 +39,7 @@ struct Upscale: ParsableCommand {
 
     /// x_T from a safetensors file: exactly one tensor, [1, 3, H, W] or [3, H, W].
     func loadStartingNoise(_ path: String, height: Int, width: Int) throws -> Tensor {
-        let archive = try Safetensors.read(path)
-        guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
-            throw InputError("\(path): expected exactly one tensor (x_T), found \(archive.tensors.count)")
-        }
-        let x = t.floatTensor()
+        let x = try StartingNoiseFile.load(path, checkpointSHA256: try sha256(ofFile: checkpoint), solvers: [solver])
         guard x.shape == [1, 3, height, width] || x.shape == [3, height, width] else {
             throw InputError("\(path): x_T has shape \(x.shape), but this image needs [1, 3, \(height), \(width)]")
         }

@@ -224,4 +224,51 @@ struct GaussianTargetTests {
                     "element \(i) (s = \(target.s[i])): variance \(variance), exact \(exact.variance)")
         }
     }
+
+    /// Mean and variance of element i after the respaced DDPM chain with `steps` steps (all
+    /// maps are affine in x for the Gaussian target, so the moments follow exactly).
+    func respacedMoments(_ i: Int, steps: Int) -> (mean: Double, variance: Double) {
+        let sde = target.sde, m = target.mu[i], sd = target.s[i]
+        let abar = (1...300).map { sde.alphaBar(Double($0)) }
+        let idx = (0..<steps).map { $0 * 300 / steps }
+        func epsCoefficients(_ k: Int) -> (slope: Double, offset: Double) {
+            let a = abar[k], v = a * sd * sd + 1 - a
+            return ((1 - a).squareRoot() / v, -(1 - a).squareRoot() * a.squareRoot() * m / v)
+        }
+        var mean = 0.0, variance = 1.0
+        for k in stride(from: steps - 1, through: 1, by: -1) {
+            let (a, prev) = (abar[idx[k]], abar[idx[k - 1]])
+            let alpha = a / prev, beta = 1 - alpha, tilde = (1 - prev) / (1 - a) * beta
+            let (e1, e0) = epsCoefficients(idx[k]), c = beta / (1 - a).squareRoot()
+            let slope = (1 - c * e1) / alpha.squareRoot(), offset = -c * e0 / alpha.squareRoot()
+            (mean, variance) = (slope * mean + offset, slope * slope * variance + tilde)
+        }
+        let (e1, e0) = epsCoefficients(idx[0]), r = (1 - abar[idx[0]]).squareRoot()
+        let slope = (1 - r * e1) / abar[idx[0]].squareRoot(), offset = -r * e0 / abar[idx[0]].squareRoot()
+        return (slope * mean + offset, slope * slope * variance)
+    }
+
+    /// Respaced DDPM has its exact chain's distribution (β̃ variances, projection at index 0)
+    /// at 20 and 100 steps.
+    @Test(arguments: [20, 100])
+    func respacedDDPMHasTheExactChainsDistribution(steps: Int) throws {
+        var rng = RandomGenerator(seed: 15)
+        let xT = Tensor.randomNormal([8192, 3, 4, 4], using: &rng)
+        let sampler = try Sampler.parse("ddpm:\(steps)")
+        #expect(!sampler.isDeterministic && sampler.description == "ddpm:\(steps)")
+        let (x, nfe) = try sampler.run(target.eps, sde: target.sde, xT: xT, using: &rng)
+        #expect(nfe == steps)
+        let n = 48, values = x.scalars
+        for i in 0..<n {
+            let col = stride(from: i, to: values.count, by: n).map { Double(values[$0]) }
+            let count = Double(col.count)
+            let mean = col.reduce(0, +) / count
+            let variance = col.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (count - 1)
+            let exact = respacedMoments(i, steps: steps)
+            let z = (mean - exact.mean) / (exact.variance / count).squareRoot()
+            #expect(abs(z) < 5, "ddpm:\(steps) element \(i): mean \(mean), exact \(exact.mean), z \(z)")
+            #expect(abs(variance / exact.variance - 1) < 5 * (2 / (count - 1)).squareRoot(),
+                    "ddpm:\(steps) element \(i): variance \(variance), exact \(exact.variance)")
+        }
+    }
 }

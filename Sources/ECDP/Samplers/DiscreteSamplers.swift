@@ -25,6 +25,29 @@ public enum DiscreteSamplers {
         return ((x - e * Float((1 - abar[i]).squareRoot())) * Float(1 / abar[i].squareRoot()), nfe)
     }
 
+    /// DDPM on a respaced grid (the BC paper's baseline; Nichol & Dhariwal 2021): the DDIM
+    /// indices i_k = ⌊k·300/steps⌋, α = ᾱ_{i_k}/ᾱ_{i_{k−1}} and β = 1 − α recomputed between
+    /// kept indices, the posterior variance β̃ = (1 − ᾱ_{i_{k−1}})/(1 − ᾱ_{i_k})·β injected,
+    /// and the x0 projection at the lowest kept index (0). So `ddpm:300` is not `ancestral`
+    /// (β̃ instead of β, end index 0 instead of 5).
+    public static func respacedDDPM(_ eps: NoiseEstimator, sde: MVPSDE, xT: Tensor, steps: Int,
+                                    using rng: inout RandomGenerator) -> (x0: Tensor, evaluations: Int) {
+        let abar = sde.discreteAlphaBars(steps: 300)
+        let indices = (0..<steps).map { $0 * 300 / steps }
+        var x = xT
+        for k in stride(from: steps - 1, through: 1, by: -1) {
+            let (a, prev) = (abar[indices[k]], abar[indices[k - 1]])
+            let alpha = a / prev, beta = 1 - alpha
+            let variance = (1 - prev) / (1 - a) * beta
+            let e = eps(x, Double(indices[k] + 1))
+            let mean = (x - e * Float(beta / (1 - a).squareRoot())) * Float(1 / alpha.squareRoot())
+            x = mean + Tensor.randomNormal(x.shape, using: &rng) * Float(variance.squareRoot())
+        }
+        let a0 = abar[indices[0]]
+        let e = eps(x, Double(indices[0] + 1))
+        return ((x - e * Float((1 - a0).squareRoot())) * Float(1 / a0.squareRoot()), steps)
+    }
+
     /// DDIM with η = 0 (Song et al. 2021, eq. 12) on `steps` grid indices
     /// i_k = ⌊k·300/steps⌋, k < steps, visited downwards; the last step maps to ᾱ = 1.
     /// `ddim:300` visits every index.

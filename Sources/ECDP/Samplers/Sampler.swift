@@ -14,13 +14,15 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
     case rungeKutta(tableau: ButcherTableau, steps: Int)
     /// The 300-step ancestral (DDPM) sampler.
     case ancestral
+    /// DDPM with N steps on the respaced 300-step grid (variance β̃).
+    case respacedDDPM(steps: Int)
     /// DDIM (η = 0) with N steps on the 300-step grid.
     case ddim(steps: Int)
     /// DPM-Solver multistep of order 2 or 3 with N steps (noise prediction, steps
     /// uniform in log-SNR).
     case dpmSolver(order: Int, steps: Int)
 
-    /// "rk45", "rk45:1e-5", "rk4:20", "heun:N", "euler:N", "ancestral", "ddim:N", "dpm2:N", "dpm3:N".
+    /// "rk45", "rk45:1e-5", "rk4:20", "heun:N", "euler:N", "ancestral", "ddpm:N", "ddim:N", "dpm2:N", "dpm3:N".
     public static func parse(_ text: String) throws -> Sampler {
         let parts = text.split(separator: ":").map(String.init)
         func steps() throws -> Int {
@@ -39,10 +41,11 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
             guard parts.count == 1 else { throw SolverError("--solver ancestral takes no step count (it is the 300-step sampler)") }
             return .ancestral
         case "ddim": return .ddim(steps: try steps())
+        case "ddpm": return .respacedDDPM(steps: try steps())
         case "dpm2": return .dpmSolver(order: 2, steps: try steps())
         case "dpm3": return .dpmSolver(order: 3, steps: try steps())
         default:
-            throw SolverError("--solver \(text): unknown solver; use rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N or dpm3:N")
+            throw SolverError("--solver \(text): unknown solver; use rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddpm:N, ddim:N, dpm2:N or dpm3:N")
         }
     }
 
@@ -52,12 +55,18 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
         case let .rungeKutta(tableau, n): return "\(tableau.name):\(n)"
         case .ancestral: return "ancestral"
         case let .ddim(n): return "ddim:\(n)"
+        case let .respacedDDPM(n): return "ddpm:\(n)"
         case let .dpmSolver(o, n): return "dpm\(o):\(n)"
         }
     }
 
     /// Whether the output depends only on x_T (the boundary-condition search needs this).
-    public var isDeterministic: Bool { self != .ancestral }
+    public var isDeterministic: Bool {
+        switch self {
+        case .ancestral, .respacedDDPM: return false
+        default: return true
+        }
+    }
 
     /// Runs from x_T to x_0 (the normalized residual). Returns x_0 and the number of
     /// noise-estimator evaluations.
@@ -78,6 +87,8 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
             return DiscreteSamplers.ancestral(eps, sde: sde, xT: xT, using: &rng)
         case let .ddim(steps):
             return DiscreteSamplers.ddim(eps, sde: sde, xT: xT, steps: steps)
+        case let .respacedDDPM(steps):
+            return DiscreteSamplers.respacedDDPM(eps, sde: sde, xT: xT, steps: steps, using: &rng)
         case let .dpmSolver(order, steps):
             return DiscreteSamplers.dpmSolver(eps, sde: sde, xT: xT, order: order, steps: steps, endTime: endTime)
         }
