@@ -60,10 +60,7 @@ struct Eval: ParsableCommand {
         _ = try parsedSeeds()
         if let scale, scale < 1 { throw ValidationError("--scale must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if let lpips, LPIPSNetwork(rawValue: lpips) == nil {
-            throw ValidationError("--lpips \(lpips): choose one of \(LPIPSNetwork.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if lpipsBackbone != nil, lpips == nil { throw ValidationError("--lpips-backbone needs --lpips NET") }
+        try LPIPSOption.validate(network: lpips, backbone: lpipsBackbone)
     }
 
     func run() throws {
@@ -72,14 +69,7 @@ struct Eval: ParsableCommand {
         let (model, cfg) = try InferenceModel.load(checkpoint: checkpoint, config: fallback)
         let scale = self.scale ?? cfg.data.scale
         guard scale == cfg.data.scale else { throw InputError("--scale \(scale), but \(checkpoint) is a ×\(cfg.data.scale) model") }
-        var perceptual: LPIPS?
-        if let network = lpips.flatMap(LPIPSNetwork.init(rawValue:)) {
-            if lpipsBackbone == nil, try LPIPSWeights.backbonePath(network, explicit: nil) == nil {
-                FileHandle.standardError.write(Data("lpips: null — no \(network) backbone: pass --lpips-backbone FILE (torchvision's \(network.torchvisionFileName)) or put it in \(LPIPSWeights.torchvisionCache())\n".utf8))
-            } else {
-                perceptual = try LPIPSWeights.load(network, backbone: lpipsBackbone)
-            }
-        }
+        let perceptual = try LPIPSOption.load(network: lpips, backbone: lpipsBackbone)
         let checkpointSHA256 = try sha256(ofFile: checkpoint)
         let xT = try xTFile.map { try StartingNoiseFile.load($0, checkpointSHA256: checkpointSHA256, solvers: solvers) }
         let settings = EvaluationSettings(

@@ -31,27 +31,14 @@ struct Metrics: ParsableCommand {
             throw ValidationError("unknown protocol '\(protocolName)'; choose one of: \(MetricProtocol.all.map(\.name).joined(separator: ", "))")
         }
         guard scale >= 1 else { throw ValidationError("--scale must be at least 1") }
-        if let lpips, LPIPSNetwork(rawValue: lpips) == nil {
-            throw ValidationError("--lpips \(lpips): choose one of \(LPIPSNetwork.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if lpipsBackbone != nil, lpips == nil { throw ValidationError("--lpips-backbone needs --lpips NET") }
+        try LPIPSOption.validate(network: lpips, backbone: lpipsBackbone)
     }
 
-    /// LPIPS when asked for and available. A backbone that is nowhere to be found is not an
-    /// error (the other metrics still print); a named file that cannot be used is.
-    func loadLPIPS() throws -> LPIPS? {
-        guard let network = lpips.flatMap(LPIPSNetwork.init(rawValue:)) else { return nil }
-        if lpipsBackbone == nil, try LPIPSWeights.backbonePath(network, explicit: nil) == nil {
-            FileHandle.standardError.write(Data("lpips: null — no \(network) backbone: pass --lpips-backbone FILE (torchvision's \(network.torchvisionFileName)) or put it in \(LPIPSWeights.torchvisionCache())\n".utf8))
-            return nil
-        }
-        return try LPIPSWeights.load(network, backbone: lpipsBackbone)
-    }
 
     func run() throws {
         let proto = MetricProtocol.named(protocolName)!
         let pairs = try FolderEvaluation.pairs(output: output, reference: reference, lr: lr, scale: scale)
-        let perceptual = try loadLPIPS()
+        let perceptual = try LPIPSOption.load(network: lpips, backbone: lpipsBackbone)
         if !json { print("protocol: \(proto)") }
         var rows: [ImageMetrics] = []
         for pair in pairs {

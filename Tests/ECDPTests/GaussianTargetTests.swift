@@ -210,19 +210,7 @@ struct GaussianTargetTests {
         let xT = Tensor.randomNormal([8192, 3, 4, 4], using: &rng)
         let (x, nfe) = try Sampler.ancestral.run(target.eps, sde: target.sde, xT: xT, using: &rng)
         #expect(nfe == 295)
-        let n = 48, values = x.scalars
-        for i in 0..<n {
-            let col = stride(from: i, to: values.count, by: n).map { Double(values[$0]) }
-            let count = Double(col.count)
-            let mean = col.reduce(0, +) / count
-            let variance = col.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (count - 1)
-            let exact = ancestralMoments(i)
-            // Sampling error only: |z| of the mean < 5, variance within 5 standard errors √(2/(n − 1)).
-            let z = (mean - exact.mean) / (exact.variance / count).squareRoot()
-            #expect(abs(z) < 5, "element \(i) (s = \(target.s[i])): mean \(mean), exact \(exact.mean), z \(z)")
-            #expect(abs(variance / exact.variance - 1) < 5 * (2 / (count - 1)).squareRoot(),
-                    "element \(i) (s = \(target.s[i])): variance \(variance), exact \(exact.variance)")
-        }
+        expectMoments(of: x, exact: ancestralMoments, label: "ancestral")
     }
 
     /// Mean and variance of element i after the respaced DDPM chain with `steps` steps (all
@@ -258,17 +246,23 @@ struct GaussianTargetTests {
         #expect(!sampler.isDeterministic && sampler.description == "ddpm:\(steps)")
         let (x, nfe) = try sampler.run(target.eps, sde: target.sde, xT: xT, using: &rng)
         #expect(nfe == steps)
+        expectMoments(of: x, exact: { respacedMoments($0, steps: steps) }, label: "ddpm:\(steps)")
+    }
+
+    /// Each of the 48 elements' sample mean and variance over the batch against the exact
+    /// ones: sampling error only — |z| of the mean < 5, the variance within 5 standard errors √(2/(n − 1)).
+    func expectMoments(of x: Tensor, exact: (Int) -> (mean: Double, variance: Double), label: String) {
         let n = 48, values = x.scalars
         for i in 0..<n {
             let col = stride(from: i, to: values.count, by: n).map { Double(values[$0]) }
             let count = Double(col.count)
             let mean = col.reduce(0, +) / count
             let variance = col.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (count - 1)
-            let exact = respacedMoments(i, steps: steps)
-            let z = (mean - exact.mean) / (exact.variance / count).squareRoot()
-            #expect(abs(z) < 5, "ddpm:\(steps) element \(i): mean \(mean), exact \(exact.mean), z \(z)")
-            #expect(abs(variance / exact.variance - 1) < 5 * (2 / (count - 1)).squareRoot(),
-                    "ddpm:\(steps) element \(i): variance \(variance), exact \(exact.variance)")
+            let e = exact(i)
+            let z = (mean - e.mean) / (e.variance / count).squareRoot()
+            #expect(abs(z) < 5, "\(label) element \(i) (s = \(target.s[i])): mean \(mean), exact \(e.mean), z \(z)")
+            #expect(abs(variance / e.variance - 1) < 5 * (2 / (count - 1)).squareRoot(),
+                    "\(label) element \(i) (s = \(target.s[i])): variance \(variance), exact \(e.variance)")
         }
     }
 }
