@@ -199,18 +199,17 @@ public final class EvaluationRun {
         } else {
             let sampler = try Sampler.parse(job.solver)
             var rng = RandomGenerator(seed: job.seed ?? 0)
-            let xT: Tensor
             if let startingNoise {
-                guard startingNoise.shape == [1, 3, item.height, item.width] else {
-                    throw EvaluationInputError("x_T \(settings.startingNoise ?? "") is \(startingNoise.shape.dropFirst().map(String.init).joined(separator: "×")) "
-                        + "but \(item.name) needs 3×\(item.height)×\(item.width)")
-                }
-                xT = startingNoise
+                // x̃_T of another size is fitted to the image by the policy (default periodic).
+                let policy = settings.startingNoisePolicy.flatMap(StartingNoisePolicy.init(rawValue:)) ?? .periodic
+                let tile = startingNoise.shape[2] / settings.scale
+                (image, nfe) = try model.superResolve(batch, boundaryCondition: startingNoise, policy: policy, overlap: tile / 4,
+                                                      sampler: sampler, scale: settings.scale, using: &rng)
             } else {
                 // As `ecdp upscale --seed S --temperature τ`: the same seed gives the same image.
-                xT = Tensor.randomNormal([1, 3, item.height, item.width], std: Float(job.temperature ?? 1), using: &rng)
+                let xT = Tensor.randomNormal([1, 3, item.height, item.width], std: Float(job.temperature ?? 1), using: &rng)
+                (image, nfe) = try model.superResolve(batch, startingNoise: xT, sampler: sampler, using: &rng)
             }
-            (image, nfe) = try model.superResolve(batch, startingNoise: xT, sampler: sampler, using: &rng)
             folder = job.solver.replacingOccurrences(of: ":", with: "-")
             let noise = job.temperature.map { "t\($0)" } ?? "xT"
             file = "\(stem)_\(noise)_s\(job.seed ?? 0).png"

@@ -19,11 +19,13 @@ public struct EvaluationSettings: Sendable, Equatable, Codable {
     public var seeds: [UInt64]
     /// The file name of a fixed starting noise x_T, or nil for x_T ~ N(0, τ²I) per seed.
     public var startingNoise: String?
+    /// How x_T fits images of another size (`StartingNoisePolicy` raw value).
+    public var startingNoisePolicy: String?
     public var limit: Int?
 
     public init(checkpointName: String, checkpointSHA256: String, parameters: Int, protocolName: String, scale: Int,
                 lpipsNetwork: String?, solvers: [String], temperatures: [Double], seeds: [UInt64], startingNoise: String?,
-                limit: Int?) {
+                startingNoisePolicy: String? = nil, limit: Int?) {
         self.checkpointName = checkpointName
         self.checkpointSHA256 = checkpointSHA256
         self.parameters = parameters
@@ -34,13 +36,14 @@ public struct EvaluationSettings: Sendable, Equatable, Codable {
         self.temperatures = temperatures
         self.seeds = seeds
         self.startingNoise = startingNoise
+        self.startingNoisePolicy = startingNoisePolicy
         self.limit = limit
     }
 
     enum CodingKeys: String, CodingKey {
         case checkpointName = "checkpoint", checkpointSHA256 = "checkpoint_sha256", parameters = "params",
              protocolName = "protocol", scale, lpipsNetwork = "lpips_net", solvers, temperatures, seeds,
-             startingNoise = "x_t", limit
+             startingNoise = "x_t", startingNoisePolicy = "x_t_policy", limit
     }
 
     /// The name of the pseudo-solver that writes μ(y), the bicubic baseline.
@@ -58,6 +61,7 @@ public struct EvaluationSettings: Sendable, Equatable, Codable {
     func isCompatible(with earlier: EvaluationSettings) -> Bool {
         checkpointSHA256 == earlier.checkpointSHA256 && protocolName == earlier.protocolName && scale == earlier.scale
             && lpipsNetwork == earlier.lpipsNetwork && startingNoise == earlier.startingNoise
+            && startingNoisePolicy == earlier.startingNoisePolicy
     }
 }
 

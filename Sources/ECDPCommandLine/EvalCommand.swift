@@ -33,7 +33,9 @@ struct Eval: ParsableCommand {
     var solvers: [String]
     @Option(name: .customLong("temperature"), help: "Temperature τ of x_T ~ N(0, τ²I) (repeatable).") var temperatures: [Double] = [1]
     @Option(help: "Seeds, comma-separated.") var seeds = "0"
-    @Option(name: .customLong("x-T"), help: "Fixed starting noise x_T (safetensors, one tensor at the output size).") var xTFile: String?
+    @Option(name: .customLong("x-T"), help: "Fixed starting noise x_T (safetensors, one tensor; a find-bc artifact).") var xTFile: String?
+    @Option(name: .customLong("x-T-policy"), help: "How x_T fits images of another size: periodic, tiled or random-fill.")
+    var xTPolicy = StartingNoisePolicy.periodic.rawValue
     @Option(help: "Add LPIPS with this network: alex, vgg or squeeze.") var lpips: String?
     @Option(help: "The LPIPS backbone (torchvision .pth or safetensors).") var lpipsBackbone: String?
     @Option(help: "Evaluate only the first N images (sorted by name).") var limit: Int?
@@ -58,6 +60,9 @@ struct Eval: ParsableCommand {
             throw ValidationError("--x-T gives the starting noise itself; it cannot be combined with --temperature")
         }
         _ = try parsedSeeds()
+        guard StartingNoisePolicy(rawValue: xTPolicy) != nil else {
+            throw ValidationError("--x-T-policy \(xTPolicy): choose one of \(StartingNoisePolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if let scale, scale < 1 { throw ValidationError("--scale must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         try LPIPSOption.validate(network: lpips, backbone: lpipsBackbone)
@@ -76,7 +81,7 @@ struct Eval: ParsableCommand {
             checkpointName: (checkpoint as NSString).lastPathComponent, checkpointSHA256: checkpointSHA256,
             parameters: model.parameterCount, protocolName: protocolName, scale: scale,
             lpipsNetwork: perceptual?.network.rawValue, solvers: solvers, temperatures: temperatures, seeds: try parsedSeeds(),
-            startingNoise: xTFile.map { ($0 as NSString).lastPathComponent }, limit: limit)
+            startingNoise: xTFile.map { ($0 as NSString).lastPathComponent }, startingNoisePolicy: xTFile.map { _ in xTPolicy }, limit: limit)
         let run = try EvaluationRun(model: model, settings: settings, hrFolder: hr, lrFolder: lr, directory: out, lpips: perceptual,
                                     startingNoise: xT)
         var bar: ProgressBar?

@@ -27,7 +27,9 @@ struct Upscale: ParsableCommand {
     @Option(help: "Temperature τ of the starting noise x_T ~ N(0, τ²I).") var temperature: Float = 1
     @Option(help: "Tile size in LR pixels (default: the whole image at once).") var tile: Int?
     @Option(help: "Tile overlap in LR pixels.") var overlap = 8
-    @Option(name: .customLong("x-T"), help: "Starting noise x_T (safetensors, one tensor at the output size).") var xTFile: String?
+    @Option(name: .customLong("x-T"), help: "Starting noise x_T (safetensors, one tensor; a find-bc artifact).") var xTFile: String?
+    @Option(name: .customLong("x-T-policy"), help: "How x_T fits outputs of another size: periodic, tiled or random-fill.")
+    var xTPolicy = StartingNoisePolicy.periodic.rawValue
     @Flag(help: "Write the model's bicubic mean μ (PyTorch-semantics bicubic) instead of sampling: the baseline.") var bicubic = false
     @Flag(help: "One JSON object per image.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
@@ -35,15 +37,18 @@ struct Upscale: ParsableCommand {
     func validate() throws {
         if let tile, tile < 4 { throw ValidationError("--tile must be at least 4 LR pixels") }
         if overlap < 0 { throw ValidationError("--overlap must be ≥ 0") }
+        guard StartingNoisePolicy(rawValue: xTPolicy) != nil else {
+            throw ValidationError("--x-T-policy \(xTPolicy): choose one of \(StartingNoisePolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     /// x_T from a safetensors file: exactly one tensor, [1, 3, H, W] or [3, H, W].
-    func loadStartingNoise(_ path: String, height: Int, width: Int) throws -> Tensor {
+    func loadStartingNoise(_ path: String) throws -> Tensor {
         let x = try StartingNoiseFile.load(path, checkpointSHA256: try sha256(ofFile: checkpoint), solvers: [solver])
-        guard x.shape == [1, 3, height, width] || x.shape == [3, height, width] else {
-            throw InputError("\(path): x_T has shape \(x.shape), but this image needs [1, 3, \(height), \(width)]")
+        guard (x.rank == 4 && x.shape[0] == 1 && x.shape[1] == 3) || (x.rank == 3 && x.shape[0] == 3) else {
+            throw InputError("\(path): x_T has shape \(x.shape); expected [1, 3, H, W] or [3, H, W]")
         }
-        return x.reshaped([1, 3, height, width])
+        return x.rank == 3 ? x.reshaped([1] + x.shape) : x
     }
 
     func run() throws {
@@ -64,18 +69,27 @@ struct Upscale: ParsableCommand {
         } else {
             jobs = [(input, output)]
         }
+        let boundary = try xTFile.map { try loadStartingNoise($0) }
         var bar = ProgressBar(total: jobs.count, label: "upscale")
         for (i, (src, dst)) in jobs.enumerated() {
             let started = Date()
             let lr = try PNG.read(src)
             let (h, w) = (lr.shape[1] * cfg.data.scale, lr.shape[2] * cfg.data.scale)
             var rng = RandomGenerator(seed: seed)
-            let xT = try xTFile.map { try loadStartingNoise($0, height: h, width: w) }
-                ?? Tensor.randomNormal([1, 3, h, w], std: temperature, using: &rng)
             let batch = lr.reshaped([1] + lr.shape)
             let tiling = tile.map { Tiling(tile: $0, overlap: min(overlap, $0 - 1)) }
-            let (sr, nfe) = bicubic ? (model.bicubicBaseline(batch, height: h, width: w), 0)
-                : try model.superResolve(batch, startingNoise: xT, sampler: sampler, tiling: tiling, using: &rng)
+            let (sr, nfe): (Tensor, Int)
+            if bicubic {
+                (sr, nfe) = (model.bicubicBaseline(batch, height: h, width: w), 0)
+            } else if let boundary, boundary.shape != [1, 3, h, w] {
+                // x̃_T of another size: fitted by the policy (docs/boundary-condition.md).
+                guard tiling == nil else { throw InputError("--tile cannot be combined with an x_T of another size than the output; see --x-T-policy tiled") }
+                (sr, nfe) = try model.superResolve(batch, boundaryCondition: boundary, policy: StartingNoisePolicy(rawValue: xTPolicy)!,
+                                                   overlap: overlap, sampler: sampler, scale: cfg.data.scale, using: &rng)
+            } else {
+                let xT = boundary ?? Tensor.randomNormal([1, 3, h, w], std: temperature, using: &rng)
+                (sr, nfe) = try model.superResolve(batch, startingNoise: xT, sampler: sampler, tiling: tiling, using: &rng)
+            }
             try PNG.write(sr, to: dst)
             let seconds = Date().timeIntervalSince(started)
             if json {

@@ -16,7 +16,51 @@ public struct Tiling: Sendable, Equatable {
     }
 }
 
+/// How one boundary condition x̃_T of a fixed size starts an image of another size
+/// (docs/boundary-condition.md measures them). Images no larger than x̃_T crop it under
+/// every policy; they differ on larger ones.
+public enum StartingNoisePolicy: String, Sendable, CaseIterable {
+    /// x_T is x̃_T repeated periodically over the image.
+    case periodic
+    /// Tiled sampling, tiles of x̃_T's size, each one started from x̃_T itself, blended
+    /// across the overlap.
+    case tiled
+    /// x̃_T in the top-left corner, fresh N(0, I) noise elsewhere.
+    case randomFill = "random-fill"
+}
+
 extension ECDPModel {
+    /// Super-resolves `lr` `[1, 3, h, w]` from a boundary condition `xT` `[1, 3, s, s]` of any
+    /// size s, fitted to the output size by `policy` (`overlap` in LR pixels, for `tiled`).
+    public func superResolve(_ lr: Tensor, boundaryCondition xT: Tensor, policy: StartingNoisePolicy, overlap: Int,
+                             sampler: Sampler, scale: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, evaluations: Int) {
+        let (H, W) = (lr.shape[2] * scale, lr.shape[3] * scale)
+        let (s0, s1) = (xT.shape[2], xT.shape[3])
+        if H == s0 && W == s1 { return try superResolve(lr, startingNoise: xT, sampler: sampler, using: &rng) }
+        func periodic(_ y0: Int, _ x0: Int, _ h: Int, _ w: Int) -> Tensor {
+            let v = xT.scalars
+            var out = [Float](repeating: 0, count: 3 * h * w)
+            for c in 0..<3 { for y in 0..<h { for x in 0..<w { out[(c * h + y) * w + x] = v[(c * s0 + (y0 + y) % s0) * s1 + (x0 + x) % s1] } } }
+            return Tensor(out, shape: [1, 3, h, w])
+        }
+        switch policy {
+        case .periodic:
+            return try superResolve(lr, startingNoise: periodic(0, 0, H, W), sampler: sampler, using: &rng)
+        case .randomFill:
+            var field = Tensor.randomNormal([1, 3, H, W], using: &rng).scalars
+            let v = xT.scalars
+            for c in 0..<3 { for y in 0..<min(H, s0) { for x in 0..<min(W, s1) { field[(c * H + y) * W + x] = v[(c * s0 + y) * s1 + x] } } }
+            return try superResolve(lr, startingNoise: Tensor(field, shape: [1, 3, H, W]), sampler: sampler, using: &rng)
+        case .tiled:
+            guard H > s0 || W > s1 else { return try superResolve(lr, startingNoise: periodic(0, 0, H, W), sampler: sampler, using: &rng) }
+            let tile = min(s0, s1) / scale
+            let tiling = Tiling(tile: tile, overlap: min(overlap, tile - 1))
+            return try TiledSuperResolution.sample(model: self, lr: lr, scale: scale, sampler: sampler, tiling: tiling, using: &rng) {
+                _, _, h, w in periodic(0, 0, h, w)
+            }
+        }
+    }
+
     /// Super-resolves `lr` `[N, 3, h, w]` from the starting noise `xT` `[N, 3, H, W]` with
     /// `sampler`; with `tiling` (one image at a time), tile by tile from windows of the one
     /// global x_T. Returns the image and the number of network evaluations.

@@ -27,20 +27,30 @@ enum TiledSuperResolution {
     /// starting noise at the output size, an integer multiple of the input's.
     static func sample(model: ECDPModel, lr: Tensor, xT: Tensor, sampler: Sampler, tiling: Tiling,
                        using rng: inout RandomGenerator) throws -> (image: Tensor, evaluations: Int) {
+        let scale = xT.shape[2] / lr.shape[2]
+        precondition(xT.shape == [1, 3, lr.shape[2] * scale, lr.shape[3] * scale],
+                     "x_T has shape \(xT.shape), expected [1, 3, \(lr.shape[2] * scale), \(lr.shape[3] * scale)]")
+        return try sample(model: model, lr: lr, scale: scale, sampler: sampler, tiling: tiling, using: &rng) { y, x, th, tw in
+            xT.slice(start: [0, 0, y, x], size: [1, 3, th, tw])
+        }
+    }
+
+    /// The same with each tile's starting noise from `noise(y, x, height, width)` (output
+    /// pixels): a window of one global field, or one x̃_T for every tile.
+    static func sample(model: ECDPModel, lr: Tensor, scale: Int, sampler: Sampler, tiling: Tiling,
+                       using rng: inout RandomGenerator, noise: (Int, Int, Int, Int) -> Tensor) throws -> (image: Tensor, evaluations: Int) {
         precondition(lr.shape[0] == 1, "tiled sampling takes one image at a time")
         let (tile, overlap) = (tiling.tile, tiling.overlap)
         let (h, w) = (lr.shape[2], lr.shape[3])
-        let scale = xT.shape[2] / h
         let (H, W) = (h * scale, w * scale)
-        precondition(xT.shape == [1, 3, H, W], "x_T has shape \(xT.shape), expected [1, 3, \(H), \(W)]")
         var sum = [Float](repeating: 0, count: 3 * H * W), total = [Float](repeating: 0, count: H * W)
         var evaluations = 0
         for y0 in origins(length: h, tile: tile, overlap: overlap) {
             for x0 in origins(length: w, tile: tile, overlap: overlap) {
                 let th = min(tile, h), tw = min(tile, w)
                 let lrTile = lr.slice(start: [0, 0, y0, x0], size: [1, 3, th, tw])
-                let noise = xT.slice(start: [0, 0, y0 * scale, x0 * scale], size: [1, 3, th * scale, tw * scale])
-                let (out, nfe) = try model.superResolve(lrTile, startingNoise: noise, sampler: sampler, using: &rng)
+                let tileNoise = noise(y0 * scale, x0 * scale, th * scale, tw * scale)
+                let (out, nfe) = try model.superResolve(lrTile, startingNoise: tileNoise, sampler: sampler, using: &rng)
                 evaluations += nfe
                 let values = out.scalars
                 let (oh, ow) = (th * scale, tw * scale), ramp = overlap * scale
