@@ -53,8 +53,10 @@ public struct EvaluationSummary: Sendable {
                     }
                 }
                 guard group.allSatisfy({ value($0).map(\.isFinite) ?? false }) else { return (name, nil, nil, nil) }
-                let byImage = Dictionary(grouping: group, by: \.image).values.map { mean($0.map { value($0)! }) }
-                let bySeed = Dictionary(grouping: group, by: { $0.seed ?? 0 }).values.map { mean($0.map { value($0)! }) }
+                // Groups in order of first appearance (not a Dictionary's, which varies): the same
+                // records give the same bits, so a resumed run's summary equals the first one's.
+                let byImage = orderedGroups(group, by: \.image).map { mean($0.map { value($0)! }) }
+                let bySeed = orderedGroups(group, by: { $0.seed ?? 0 }).map { mean($0.map { value($0)! }) }
                 return (name, mean(group.map { value($0)! }), standardDeviation(byImage), standardDeviation(bySeed))
             }
             return Row(solver: first.solver, temperature: first.temperature, startingNoise: first.startingNoise, seeds: seeds,
@@ -132,6 +134,17 @@ public struct MachineDescription: Sendable, Equatable {
 }
 
 func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+
+/// The records grouped by `key`, groups in order of their first record.
+func orderedGroups<K: Hashable>(_ records: [EvaluationRecord], by key: (EvaluationRecord) -> K) -> [[EvaluationRecord]] {
+    var order: [K] = [], groups: [K: [EvaluationRecord]] = [:]
+    for r in records {
+        let k = key(r)
+        if groups[k] == nil { order.append(k) }
+        groups[k, default: []].append(r)
+    }
+    return order.map { groups[$0]! }
+}
 
 /// Sample standard deviation (n − 1); nil for fewer than two values.
 func standardDeviation(_ values: [Double]) -> Double? {

@@ -98,6 +98,7 @@ extension CommandLineTests {
         try FileManager.default.removeItem(atPath: "\(out)/summary.json")
         _ = try ecdp(arguments)
         #expect(try table("\(out)/per_image.csv").count == 10)
+        // Bit for bit, timing and machine aside.
         func withoutTiming(_ rows: [[String: Any]]) -> [NSDictionary] {
             rows.map { var r = $0; r["seconds_per_image"] = nil; r["machine"] = nil; return r as NSDictionary }
         }
