@@ -200,8 +200,8 @@ public final class EvaluationRun {
             let sampler = try Sampler.parse(job.solver)
             var rng = RandomGenerator(seed: job.seed ?? 0)
             if let startingNoise {
-                // x̃_T of another size is fitted to the image by the policy (default periodic).
-                let policy = settings.startingNoisePolicy.flatMap(StartingNoisePolicy.init(rawValue:)) ?? .periodic
+                // x̃_T of another size is fitted to the image by the policy (default tiled, the best measured).
+                let policy = settings.startingNoisePolicy.flatMap(StartingNoisePolicy.init(rawValue:)) ?? .tiled
                 let tile = startingNoise.shape[2] / settings.scale
                 (image, nfe) = try model.superResolve(batch, boundaryCondition: startingNoise, policy: policy, overlap: tile / 4,
                                                       sampler: sampler, scale: settings.scale, using: &rng)

@@ -35,7 +35,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Seeds, comma-separated.") var seeds = "0"
     @Option(name: .customLong("x-T"), help: "Fixed starting noise x_T (safetensors, one tensor; a find-bc artifact).") var xTFile: String?
     @Option(name: .customLong("x-T-policy"), help: "How x_T fits images of another size: periodic, tiled or random-fill.")
-    var xTPolicy = StartingNoisePolicy.periodic.rawValue
+    var xTPolicy = StartingNoisePolicy.tiled.rawValue
     @Option(help: "Add LPIPS with this network: alex, vgg or squeeze.") var lpips: String?
     @Option(help: "The LPIPS backbone (torchvision .pth or safetensors).") var lpipsBackbone: String?
     @Option(help: "Evaluate only the first N images (sorted by name).") var limit: Int?

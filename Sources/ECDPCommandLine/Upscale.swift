@@ -15,7 +15,8 @@ struct Upscale: ParsableCommand {
         euler:N, heun:N, rk4:N (fixed steps), ancestral (300 steps), ddim:N, dpm2:N, dpm3:N (DPM-Solver multistep).
         --tile N (LR pixels) splits large inputs into overlapping tiles sampled from one global noise field
         and blended across the overlap. --x-T FILE gives the starting noise (a safetensors file with one
-        tensor [1, 3, H, W] or [3, H, W] at the output size); --temperature does not scale it.
+        tensor [1, 3, H, W] or [3, H, W], e.g. a find-bc artifact); --temperature does not scale it; at
+        another size than the output it is fitted by --x-T-policy (docs/boundary-condition.md).
         """)
 
     @Option(help: "Checkpoint: RUN/checkpoint.h5, an exported .safetensors, or a converted official checkpoint.") var checkpoint: String
@@ -29,7 +30,7 @@ struct Upscale: ParsableCommand {
     @Option(help: "Tile overlap in LR pixels.") var overlap = 8
     @Option(name: .customLong("x-T"), help: "Starting noise x_T (safetensors, one tensor; a find-bc artifact).") var xTFile: String?
     @Option(name: .customLong("x-T-policy"), help: "How x_T fits outputs of another size: periodic, tiled or random-fill.")
-    var xTPolicy = StartingNoisePolicy.periodic.rawValue
+    var xTPolicy = StartingNoisePolicy.tiled.rawValue
     @Flag(help: "Write the model's bicubic mean μ (PyTorch-semantics bicubic) instead of sampling: the baseline.") var bicubic = false
     @Flag(help: "One JSON object per image.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
