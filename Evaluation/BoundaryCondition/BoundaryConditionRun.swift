@@ -11,7 +11,8 @@ public struct BoundaryConditionResult: Sendable {
     public var scores: [[Double]]
     public var winner: Int
     public var winnerMean: Double
-    public var evaluations: Int
+    /// K·R·(evaluations per solve); nil for an adaptive solver.
+    public var evaluations: Int?
 }
 
 extension BoundaryConditionSearch {
@@ -45,7 +46,7 @@ extension BoundaryConditionSearch {
         var winner = 0
         for k in 1..<candidates where metric.lowerIsBetter ? means[k] < means[winner] : means[k] > means[winner] { winner = k }
         let result = BoundaryConditionResult(scores: matrix, winner: winner, winnerMean: means[winner],
-                                             evaluations: candidates * references.count * evaluationsPerCandidate)
+                                             evaluations: evaluationsPerSolve.map { candidates * references.count * $0 })
         try writeArtifact(out, result: result, means: means)
         return result
     }
@@ -109,7 +110,7 @@ extension BoundaryConditionSearch {
             "K": "\(candidates)", "R": "\(references.count)", "metric": metric.rawValue,
             "lower_is_better": "\(metric.lowerIsBetter)", "solver": solverText, "size": "\(size)", "seed": "\(seed)",
             "winner": "\(result.winner)", "scores": scoresJSON, "model_sha256": modelSHA256, "references": referenceList,
-            "scale": "\(scale)", "network_evaluations": "\(result.evaluations)",
+            "scale": "\(scale)", "network_evaluations": result.evaluations.map(String.init) ?? "adaptive (rk45)",
             "lpips_net": lpips?.network.rawValue ?? "",
         ]
         try Safetensors.write(TensorArchive(tensors: [("x_T", RawTensor(candidate(result.winner)))], metadata: metadata), to: path)

@@ -135,10 +135,15 @@ public struct BoundaryConditionSearch {
         }
     }
 
-    /// Network evaluations per candidate (all references).
-    public var evaluationsPerCandidate: Int {
-        var rng = RandomGenerator(seed: 0)
-        let probe = Tensor.zeros([1, 1, 1, 1])
-        return (try? sampler.run({ x, _ in x }, sde: MVPSDE(), xT: probe, using: &rng).evaluations) ?? 0
+    /// Network evaluations of one solve (one reference), when the solver fixes it; nil for
+    /// the adaptive `rk45`, whose count depends on the solve.
+    public var evaluationsPerSolve: Int? {
+        switch sampler {
+        case let .rungeKutta(tableau, steps): return steps * tableau.stages
+        case let .ddim(steps), let .respacedDDPM(steps): return steps
+        case let .dpmSolver(_, steps): return steps
+        case .ancestral: return 295
+        case .dormandPrince: return nil
+        }
     }
 }

@@ -50,9 +50,9 @@ public final class EvaluationRun {
         var width: Int
     }
 
-    /// The runs of one image, in a fixed order: solvers, then temperatures (or the fixed
+    /// The runs of every image, in a fixed order: solvers, then temperatures (or the fixed
     /// x_T), then seeds; the bicubic baseline once.
-    func jobs(for name: String) -> [(solver: String, temperature: Double?, startingNoise: String, seed: UInt64?)] {
+    var jobs: [(solver: String, temperature: Double?, startingNoise: String, seed: UInt64?)] {
         var jobs: [(String, Double?, String, UInt64?)] = []
         for solver in settings.solvers {
             if solver == EvaluationSettings.bicubic { jobs.append((solver, nil, "-", nil)); continue }
@@ -75,14 +75,14 @@ public final class EvaluationRun {
         let names = try ImageFolder.list(hrFolder).map { ($0 as NSString).lastPathComponent }
         let selected = settings.limit.map { Array(names.prefix($0)) } ?? names
         var done = try loadRecords()
-        let total = selected.count * jobs(for: "").count
-        var finished = selected.reduce(0) { n, name in n + jobs(for: name).filter { done[key(name, $0)] != nil }.count }
+        let total = selected.count * jobs.count
+        var finished = selected.reduce(0) { n, name in n + jobs.filter { done[key(name, $0)] != nil }.count }
         let csv = try openCSV()
         defer { try? csv.close() }
         progress(finished, total, "")
         var records: [EvaluationRecord] = []
         for name in selected {
-            let pending = jobs(for: name).filter { done[key(name, $0)] == nil }
+            let pending = jobs.filter { done[key(name, $0)] == nil }
             let item = try prepare(name, needsTensors: !pending.isEmpty)
             for job in pending {
                 let record = try measure(item, job)
@@ -93,7 +93,7 @@ public final class EvaluationRun {
                 progress(finished, total, "\(name) \(job.solver)\(job.temperature.map { " τ=\($0)" } ?? "") seed \(job.seed.map(String.init) ?? "-"): "
                     + "PSNR \(String(format: "%.2f", record.psnr)) dB, \(record.evaluations) NFE, \(String(format: "%.1f", record.seconds)) s")
             }
-            records += jobs(for: name).map { done[key(name, $0)]! }
+            records += jobs.map { done[key(name, $0)]! }
         }
         let summary = EvaluationSummary(records: records, settings: settings, protocolDescription: metricProtocol.description,
                                         images: selected.count, machine: machine)

@@ -84,13 +84,12 @@ struct FindBC: ParsableCommand {
             }
             bar!.update(done)
         }
-        let perCandidate = search.evaluationsPerCandidate * refs.count
         guard let result else {
-            print("shard \(shard!.index)/\(shard!.count) done: \(perCandidate) network evaluations per candidate; merge with a call without --shard")
+            print("shard \(shard!.index)/\(shard!.count) done; merge with a call without --shard")
             return
         }
         print("x̃_T = candidate \(result.winner) of \(candidates): mean \(metric.rawValue) \(String(format: "%.5f", result.winnerMean)) "
             + "over \(refs.count) references (\(metric.lowerIsBetter ? "lower" : "higher") is better); "
-            + "\(result.evaluations) network evaluations (K·R·steps); wrote \(out)")
+            + "\(result.evaluations.map { "\($0) network evaluations (K·R·steps)" } ?? "an adaptive solver's network evaluations"); wrote \(out)")
     }
 }
