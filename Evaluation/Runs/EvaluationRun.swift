@@ -83,9 +83,10 @@ public final class EvaluationRun {
         var records: [EvaluationRecord] = []
         for name in selected {
             let pending = jobs.filter { done[key(name, $0)] == nil }
-            let item = try prepare(name, needsTensors: !pending.isEmpty)
+            // An image whose rows are all measured is not read again.
+            let item = pending.isEmpty ? nil : try prepare(name)
             for job in pending {
-                let record = try measure(item, job)
+                let record = try measure(item!, job)
                 try csv.write(contentsOf: Data((record.csvLine + "\n").utf8))
                 try csv.synchronize()
                 done[record.key] = record
@@ -151,7 +152,7 @@ public final class EvaluationRun {
 
     /// The reference (mod-cropped to a multiple of the scale, written to hr/ when cropping
     /// changed it) and the LR input (given, or made and written to lr/).
-    func prepare(_ name: String, needsTensors: Bool) throws -> Item {
+    func prepare(_ name: String) throws -> Item {
         let scale = settings.scale
         let hrPath = (hrFolder as NSString).appendingPathComponent(name)
         let stem = DIV2KNames.stem(name)
