@@ -2,7 +2,7 @@
 // One package for the whole toolkit. Dependency direction (nothing points back):
 // GradKernels ← Grad ← GradNN ← Backbones ← ECDP; GradNN ← Checkpoints; Grad ← Imaging;
 // {ECDP, Checkpoints, Imaging} ← Evaluation (metrics, LPIPS, evaluation runs);
-// {ECDP, Checkpoints, Imaging} ← Training; everything ← ECDPCommandLine ← ecdp.
+// {ECDP, Checkpoints, Imaging, Evaluation} ← Training; everything ← ECDPCommandLine ← ecdp.
 // Every target lists the modules it imports (no @_exported imports).
 import PackageDescription
 
