@@ -116,17 +116,18 @@ public struct BoundaryConditionSearch {
         let noise = Tensor.concatenate(Array(repeating: xT, count: r), axis: 0)
         var rng = RandomGenerator(seed: 0)  // deterministic samplers draw nothing
         let (sr, _) = try model.superResolve(lr, startingNoise: noise, sampler: sampler, using: &rng)
-        return try (0..<r).map { i in
+        return (0..<r).map { i in
             let out = sr.slice(start: [i, 0, 0, 0], size: [1, 3, size, size]).reshaped([3, size, size])
-            return try score(out, references[i].hr)
+            return score(out, references[i].hr)
         }
     }
 
     /// The metric of one output against its reference (8-bit RGB, no crop, as the `ecdp` protocol).
-    func score(_ output: Tensor, _ reference: Tensor) throws -> Double {
+    func score(_ output: Tensor, _ reference: Tensor) -> Double {
+        let ecdp = MetricProtocol.ecdp
         switch metric {
-        case .psnr: return try MetricProtocol.ecdp.evaluate(output: output, reference: reference, scale: scale).psnr
-        case .ssim: return try MetricProtocol.ecdp.evaluate(output: output, reference: reference, scale: scale).ssim
+        case .psnr: return PSNR.compute(ecdp.prepared(output, scale: scale), ecdp.prepared(reference, scale: scale))
+        case .ssim: return SSIM.compute(ecdp.prepared(output, scale: scale), ecdp.prepared(reference, scale: scale))
         case .l1:
             let a = ColorSpace.quantized8(output).scalars, b = ColorSpace.quantized8(reference).scalars
             return zip(a, b).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) } / Double(a.count)

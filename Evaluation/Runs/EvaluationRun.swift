@@ -27,7 +27,7 @@ public final class EvaluationRun {
         guard let proto = MetricProtocol.named(settings.protocolName) else {
             throw EvaluationInputError("unknown protocol '\(settings.protocolName)'")
         }
-        _ = try EvaluationSettings.parseSolvers(settings.solvers)
+        try EvaluationSettings.checkSolvers(settings.solvers)
         self.model = model
         self.settings = settings
         metricProtocol = proto

@@ -49,11 +49,9 @@ public struct EvaluationSettings: Sendable, Equatable, Codable {
     /// The name of the pseudo-solver that writes μ(y), the bicubic baseline.
     public static let bicubic = "bicubic"
 
-    /// Checks the solver texts; an error names the first bad one.
-    public static func parseSolvers(_ texts: [String]) throws -> [String: Sampler?] {
-        var parsed: [String: Sampler?] = [:]
-        for text in texts { parsed[text] = text == bicubic ? .some(nil) : try Sampler.parse(text) }
-        return parsed
+    /// Checks the solver texts (`bicubic` or `Sampler.parse` syntax); an error names the first bad one.
+    public static func checkSolvers(_ texts: [String]) throws {
+        for text in texts where text != bicubic { _ = try Sampler.parse(text) }
     }
 
     /// Whether an earlier run in the same folder measured the same thing (so its rows can be

@@ -10,7 +10,6 @@
 //             official ImageNet test set), resized to size × size (256), LR ×1/4, 8-bit passes.
 // - patches:  `count` random size² patches (image and position drawn from the seed), LR by
 //             torchvision's antialiased bicubic ×1/scale (the BC paper), saved as 8-bit PNG.
-import Crypto
 import Foundation
 import Grad
 import Imaging
@@ -88,7 +87,7 @@ public enum TestSetPreparation {
             try PNG.write(hr, to: hrPath)
             try PNG.write(lr, to: lrPath)
             entries.append(TestSetEntry(hr: item.hr, lr: item.lr, source: (item.source as NSString).lastPathComponent, box: item.box,
-                                        hrSHA256: try fileSHA256(hrPath), lrSHA256: try fileSHA256(lrPath)))
+                                        hrSHA256: try sha256(ofFile: hrPath), lrSHA256: try sha256(ofFile: lrPath)))
             progress(k + 1, plan.count)
         }
         let manifest = TestSetManifest(recipe: recipe, sourceFolder: input, entries: entries)
@@ -117,7 +116,7 @@ public enum TestSetPreparation {
                 guard let onDisk = try? PNG.read(path) else { problems.append("\(name): missing or unreadable"); continue }
                 if onDisk.shape != expected.shape || onDisk.scalars != ColorSpace.quantized8(expected).scalars {
                     problems.append("\(name): differs from what \(entry.source) gives")
-                } else if try fileSHA256(path) != hash {
+                } else if try sha256(ofFile: path) != hash {
                     problems.append("\(name): same pixels, but the file's SHA-256 differs from the manifest's")
                 }
             }
@@ -185,9 +184,4 @@ public enum TestSetPreparation {
 
     /// Python's `round` (half to even), which the official ImageNet crop offset uses.
     static func roundHalfEven(_ x: Double) -> Int { Int(x.rounded(.toNearestOrEven)) }
-
-    static func fileSHA256(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationInputError("\(path): cannot read") }
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -54,7 +54,7 @@ struct Eval: ParsableCommand {
             throw ValidationError("unknown protocol '\(protocolName)'; choose one of: \(MetricProtocol.all.map(\.name).joined(separator: ", "))")
         }
         guard !solvers.isEmpty else { throw ValidationError("give at least one --solver") }
-        do { _ = try EvaluationSettings.parseSolvers(solvers) } catch { throw ValidationError("\(error)") }
+        do { try EvaluationSettings.checkSolvers(solvers) } catch { throw ValidationError("\(error)") }
         guard temperatures.allSatisfy({ $0 >= 0 && $0.isFinite }) else { throw ValidationError("--temperature must be ≥ 0") }
         if xTFile != nil, temperatures != [1] {
             throw ValidationError("--x-T gives the starting noise itself; it cannot be combined with --temperature")
