@@ -38,9 +38,12 @@ public struct TrainingState {
     public var rngStates: [String: [UInt64]]
     public var sampleLatent: Tensor?
     public var configYAML: String
+    /// For a fine-tune: the parent it started from, "PATH sha256:HEX" (`meta/parent`; kept
+    /// by `ecdp convert`, so an exported model names its parent).
+    public var parent: String?
 
     public init(model: [String: Tensor], ema: [String: Tensor], optimizer: AdamState, progress: TrainingProgress,
-                rngStates: [String: [UInt64]], sampleLatent: Tensor?, configYAML: String) {
+                rngStates: [String: [UInt64]], sampleLatent: Tensor?, configYAML: String, parent: String? = nil) {
         self.model = model
         self.ema = ema
         self.optimizer = optimizer
@@ -48,6 +51,7 @@ public struct TrainingState {
         self.rngStates = rngStates
         self.sampleLatent = sampleLatent
         self.configYAML = configYAML
+        self.parent = parent
     }
 
     // MARK: Saving
@@ -72,6 +76,7 @@ public struct TrainingState {
         try file.write("meta/format_version", integers: [Int64(Self.formatVersion)])
         try file.write("meta/project_version", string: Self.projectVersion)
         try file.write("meta/config_yaml", string: configYAML)
+        if let parent { try file.write("meta/parent", string: parent) }
         try file.write("progress", integers: [progress.step, progress.epoch, progress.stepInEpoch].map(Int64.init))
         for (path, t) in model.sorted(by: { $0.key < $1.key }) { try file.write("model/\(path)", tensor: t) }
         for (path, t) in ema.sorted(by: { $0.key < $1.key }) { try file.write("ema/\(path)", tensor: t) }
@@ -126,7 +131,8 @@ public struct TrainingState {
             model: model, ema: ema, optimizer: optimizer,
             progress: TrainingProgress(step: Int(progress[0]), epoch: Int(progress[1]), stepInEpoch: Int(progress[2])),
             rngStates: rng, sampleLatent: file.contains("sample_latent") ? try file.tensor("sample_latent") : nil,
-            configYAML: try file.string("meta/config_yaml"))
+            configYAML: try file.string("meta/config_yaml"),
+            parent: file.contains("meta/parent") ? try file.string("meta/parent") : nil)
     }
 }
 

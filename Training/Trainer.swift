@@ -15,6 +15,28 @@ public enum TrainerEvent {
     case validation(step: Int, loss: Double, quality: ImageMetrics)
     case sampleGrid(step: Int, path: String)
     case checkpoint(step: Int, path: String)
+    /// A fine-tuning step's terms (reported before its `.step`).
+    case finetuneStep(FinetuneStepReport)
+}
+
+/// One fine-tuning step: each term's unweighted value (nil when its weight is 0), the
+/// network evaluations of the forward and adjoint solves (summed over terms), the time.
+public struct FinetuneStepReport: Sendable {
+    public var features: Float?
+    public var pixel: Float?
+    public var scoreMatching: Float?
+    public var forwardEvaluations = 0
+    public var adjointEvaluations = 0
+    public var seconds = 0.0
+    /// "random features (vgg19 layout)" or "vgg19 features".
+    public var featureLabel: String
+}
+
+extension TrainingConfig.Finetune {
+    /// The step's total loss: Σ weight × term.
+    func weightedLoss(_ r: FinetuneStepReport) -> Float {
+        Float(iqWeight) * (r.features ?? 0) + Float(pixelWeight) * (r.pixel ?? 0) + Float(scoreMatchingWeight) * (r.scoreMatching ?? 0)
+    }
 }
 
 /// How a call to `train` ended.
@@ -37,6 +59,8 @@ public final class Trainer {
     public private(set) var progress: TrainingProgress
     public private(set) var noise: RandomGenerator
     public let sampleLatent: Tensor
+    /// The fine-tune's parent, "PATH sha256:HEX"; nil for training from scratch.
+    public let parent: String?
     let batches: TrainingBatches
     let store: CheckpointStore
     let log: RunLog
@@ -46,12 +70,15 @@ public final class Trainer {
 
     /// Starts a new run in `runDirectory` (created; refused if it already holds a
     /// checkpoint), optionally from given weights (fine-tuning starts from a parent's EMA).
-    public static func start(config: TrainingConfig, runDirectory: String, initialWeights: [String: Tensor]? = nil) throws -> Trainer {
+    /// `parent` names where `initialWeights` came from ("PATH sha256:HEX"); checkpoints keep it.
+    public static func start(config: TrainingConfig, runDirectory: String, initialWeights: [String: Tensor]? = nil,
+                             parent: String? = nil) throws -> Trainer {
         let fm = FileManager.default
         if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
             throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
         }
         _ = try config.trainingDataset()  // a config without usable data leaves no run folder behind
+        if let problem = config.finetuneProblem { throw TrainingFailure(message: "\(config.name): \(problem)") }
         try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         var resolved = config
         if resolved.sigma == nil {
@@ -59,7 +86,7 @@ public final class Trainer {
             resolved.sigma = Double("\(try Trainer.estimateSigma(config))")
         }
         try resolved.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
-        return try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights)
+        return try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent)
     }
 
     /// Continues the run in `runDirectory` from its latest checkpoint.
@@ -73,8 +100,10 @@ public final class Trainer {
         return try Trainer(config: config, runDirectory: runDirectory, state: state)
     }
 
-    init(config: TrainingConfig, runDirectory: String, state: TrainingState?, initialWeights: [String: Tensor]? = nil) throws {
+    init(config: TrainingConfig, runDirectory: String, state: TrainingState?, initialWeights: [String: Tensor]? = nil,
+         parent: String? = nil) throws {
         self.config = config
+        self.parent = state?.parent ?? parent
         self.runDirectory = runDirectory
         guard let sigma = config.sigma else { throw TrainingFailure(message: "sigma is unresolved") }
         model = config.makeModel(sigma: Float(sigma))
@@ -141,7 +170,7 @@ public final class Trainer {
     /// The training state as saved in checkpoints.
     public var state: TrainingState {
         TrainingState(model: model.stateDict(), ema: ema.averages, optimizer: adam.state, progress: progress,
-                      rngStates: ["noise": noise.stateWords], sampleLatent: sampleLatent, configYAML: config.yaml)
+                      rngStates: ["noise": noise.stateWords], sampleLatent: sampleLatent, configYAML: config.yaml, parent: parent)
     }
 
     public func saveCheckpoint() throws -> String {
@@ -172,7 +201,12 @@ public final class Trainer {
             adam.zeroGradients()
             let loss: Float
             if let finetune = config.finetune {
-                loss = try imageQualityGradients(batch, finetune)
+                let stepStarted = Date()
+                var terms = try finetuneGradients(batch, finetune)
+                terms.seconds = Date().timeIntervalSince(stepStarted)
+                loss = finetune.weightedLoss(terms)
+                lastFinetuneStep = terms
+                report(.finetuneStep(terms))
             } else {
                 loss = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) }.item
             }
@@ -188,8 +222,17 @@ public final class Trainer {
             if progress.stepInEpoch == batches.batchesPerEpoch { progress.epoch += 1; progress.stepInEpoch = 0 }
             report(.step(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: Float(config.optimizer.lr) * factor))
             if progress.step % config.schedule.logEvery == 0 {
-                try log.append(["step": progress.step, "epoch": progress.epoch, "loss": Double(loss),
-                                "lr": Double(Float(config.optimizer.lr) * factor), "seconds": Date().timeIntervalSince(started)])
+                var entry: [String: Any] = ["step": progress.step, "epoch": progress.epoch, "loss": Double(loss),
+                                            "lr": Double(Float(config.optimizer.lr) * factor), "seconds": Date().timeIntervalSince(started)]
+                if config.finetune != nil, let terms = lastFinetuneStep {
+                    if let v = terms.features { entry["features_loss"] = Double(v); entry["features"] = terms.featureLabel }
+                    if let v = terms.pixel { entry["pixel_loss"] = Double(v) }
+                    if let v = terms.scoreMatching { entry["score_matching_loss"] = Double(v) }
+                    entry["nfe_forward"] = terms.forwardEvaluations
+                    entry["nfe_adjoint"] = terms.adjointEvaluations
+                    entry["step_seconds"] = terms.seconds
+                }
+                try log.append(entry)
             }
             let last = progress.step == steps
             if config.schedule.validateEvery > 0, progress.step % config.schedule.validateEvery == 0 || last {
@@ -213,56 +256,88 @@ public final class Trainer {
         return .finished(step: progress.step)
     }
 
-    /// The VGG19 feature network of the image-quality loss (loaded on first use).
-    private var featureNetwork: VGG19Features?
+    /// The feature network of the feature term (built and loaded on first use).
+    private var featureNetwork: PerceptualFeatures?
+    /// The last fine-tuning step's terms (for the log).
+    private var lastFinetuneStep: FinetuneStepReport?
 
-    func vgg(_ finetune: TrainingConfig.Finetune) throws -> VGG19Features {
+    func features(_ finetune: TrainingConfig.Finetune) throws -> PerceptualFeatures {
         if let featureNetwork { return featureNetwork }
-        let net = VGG19Features(widthDivisor: finetune.vggWidthDivisor, seed: config.seed)
-        if let path = finetune.vggWeights {
+        let architecture = PerceptualFeatures.Architecture(rawValue: finetune.features.rawValue)!
+        let net = PerceptualFeatures(architecture, widthDivisor: finetune.vggWidthDivisor, seed: config.seed)
+        if let path = finetune.featureWeights {
             let archive = try CheckpointFormat.read(path)
-            try net.loadPretrained(Dictionary(uniqueKeysWithValues: archive.tensors.map { ($0.name, $0.tensor.floatTensor()) }))
+            do {
+                try net.loadPretrained(Dictionary(archive.tensors.map { ($0.name, $0.tensor.floatTensor()) }, uniquingKeysWith: { a, _ in a }))
+            } catch {
+                throw TrainingFailure(message: "finetune.feature_weights \(path): not torchvision \(architecture.rawValue) weights: \(error)")
+            }
         }
         featureNetwork = net
         return net
     }
 
-    /// One fine-tuning gradient (docs/design.md §5): x_T ~ N(0, I), the probability-flow ODE
-    /// solved by adaptive Dormand–Prince, L_IQ = mean|VGG(μ + σ·x̂0) − VGG(HR)|, gradients by
-    /// the adjoint method (U-Net directly, the encoder through ∂L/∂features), weighted by
-    /// `iq_weight`; plus `score_matching_weight` × the training loss when that is > 0.
-    /// Adds into the parameters' gradients; returns the weighted L_IQ.
-    func imageQualityGradients(_ batch: SRBatch, _ ft: TrainingConfig.Finetune) throws -> Float {
-        let imageQuality = ImageQualityLoss(features: try vgg(ft), weight: Float(ft.iqWeight))
+    /// One fine-tuning step's gradients (docs/design.md §5), added into the parameters'
+    /// gradients, in the official order of terms:
+    /// - the feature term: x_T = τ_iq·z, the probability-flow ODE by adaptive Dormand–Prince,
+    ///   iq_weight · mean over taps of mean |F(μ + σ·x̂0) − F(HR)|;
+    /// - the pixel term: x_T = τ_pixel·z (official τ = 0) through the same solve,
+    ///   pixel_weight · mean |μ + σ·x̂0 − HR|;
+    /// - score_matching_weight × the training loss.
+    /// Both sampled terms get their gradients by the adjoint method: the U-Net's directly;
+    /// the encoder's through ∂L/∂features only with `encoder_gradients` (the official
+    /// adjoint leaves the encoder out). Returns each term's unweighted value.
+    func finetuneGradients(_ batch: SRBatch, _ ft: TrainingConfig.Finetune) throws -> FinetuneStepReport {
+        var report = FinetuneStepReport(featureLabel: ft.featureLabel)
         let (h, w) = (batch.hr.shape[2], batch.hr.shape[3])
         let feats = withoutDerivatives { model.rrdb(batch.lr) }
         let mu = withoutDerivatives { model.mean(lr: batch.lr, height: h, width: w) }
-        let target = imageQuality.target(batch.hr)
-        let xT = Tensor.randomNormal(batch.hr.shape, using: &noise)
         let unetParams = model.unet.parameters().map(\.parameter)
-        let diffusion = model.diffusion
-        var iq: Float = 0
-        let adjoint = try Adjoint.gradients(
-            of: { [model] y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) },
-            parameters: unetParams, extra: feats, y0: xT, t0: diffusion.sde.horizon, t1: 0.1,
-            solver: DormandPrince(rtol: ft.rtol, atol: ft.atol),
-            lossGradient: { y1 in
-                let r = vjp(at: [y1], parameters: [], cotangent: nil) { ins in
-                    imageQuality(diffusion.image(residual: ins[0], mean: mu), target: target)
-                }
-                iq = r.value.item
-                return r.inputGradients[0]
-            })
         let rrdbParams = model.rrdb.parameters().map(\.parameter)
-        let encoder = vjp(at: [], parameters: rrdbParams, cotangent: adjoint.extra) { _ in model.rrdb(batch.lr) }
-        for (p, g) in zip(unetParams + rrdbParams, adjoint.parameters + encoder.parameterGradients) {
-            p.gradient = p.gradient.map { $0 + g } ?? g
+        let diffusion = model.diffusion
+
+        /// The adjoint gradient of `loss(image)` for a sample from x_T = temperature·z.
+        func sampledTerm(temperature: Double, weight: Double, loss: @escaping (Tensor) -> Tensor) throws -> Float {
+            let xT = Tensor.randomNormal(batch.hr.shape, using: &noise) * Float(temperature)
+            var value: Float = 0
+            let adjoint = try Adjoint.gradients(
+                of: { [model] y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) },
+                parameters: unetParams, extra: feats, y0: xT, t0: diffusion.sde.horizon, t1: 0.1,
+                solver: DormandPrince(rtol: ft.rtol, atol: ft.atol),
+                lossGradient: { y1 in
+                    let r = vjp(at: [y1], parameters: [], cotangent: nil) { ins in
+                        loss(diffusion.image(residual: ins[0], mean: mu)) * Float(weight)
+                    }
+                    value = r.value.item
+                    return r.inputGradients[0]
+                })
+            var gradients = adjoint.parameters
+            var targets = unetParams
+            if ft.encoderGradients {
+                gradients += vjp(at: [], parameters: rrdbParams, cotangent: adjoint.extra) { _ in model.rrdb(batch.lr) }.parameterGradients
+                targets += rrdbParams
+            }
+            for (p, g) in zip(targets, gradients) { p.gradient = p.gradient.map { $0 + g } ?? g }
+            report.forwardEvaluations += adjoint.forwardEvaluations
+            report.adjointEvaluations += adjoint.backwardEvaluations
+            return value / Float(weight)
         }
+
         if ft.scoreMatchingWeight > 0 {
             let weight = Float(ft.scoreMatchingWeight)
-            accumulateGradients(of: model.parameters().map(\.parameter)) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) * weight }
+            let params = model.parameters().map(\.parameter)
+            report.scoreMatching = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) * weight }.item / weight
         }
-        return iq
+        if ft.iqWeight > 0 {
+            let imageQuality = ImageQualityLoss(features: try features(ft), weight: 1)
+            let target = imageQuality.target(batch.hr)
+            report.features = try sampledTerm(temperature: ft.iqTemperature, weight: ft.iqWeight) { imageQuality($0, target: target) }
+        }
+        if ft.pixelWeight > 0 {
+            let hr = batch.hr
+            report.pixel = try sampledTerm(temperature: ft.pixelTemperature, weight: ft.pixelWeight) { l1Loss($0, hr) }
+        }
+        return report
     }
 
     private var validationLPIPSCache: LPIPS?

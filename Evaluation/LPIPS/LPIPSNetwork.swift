@@ -18,11 +18,14 @@ public enum LPIPSNetwork: String, Sendable, CaseIterable, CustomStringConvertibl
 
     /// The `features` indices whose outputs LPIPS compares (the ReLU outputs ending the
     /// `lpips` package's slices; every Fire module's output for SqueezeNet).
-    var taps: [Int] {
+    var taps: [Int] { FeatureNetwork.lpipsTaps(backboneName)! }
+
+    /// torchvision's name of the backbone.
+    var backboneName: String {
         switch self {
-        case .alex: return [1, 4, 7, 9, 11]
-        case .vgg: return [3, 8, 15, 22, 29]
-        case .squeeze: return [1, 4, 7, 9, 10, 11, 12]
+        case .alex: return "alexnet"
+        case .vgg: return "vgg16"
+        case .squeeze: return "squeezenet1_1"
         }
     }
 

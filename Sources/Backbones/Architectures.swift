@@ -56,3 +56,38 @@ extension FeatureNetwork {
         ])
     }
 }
+
+extension FeatureNetwork {
+    /// The `features` indices LPIPS reads for `vgg16` and `alexnet` (the ReLU outputs ending
+    /// the `lpips` package's slices), every Fire module's output for `squeezenet1_1`.
+    public static func lpipsTaps(_ name: String) -> [Int]? {
+        switch name {
+        case "alexnet": return [1, 4, 7, 9, 11]
+        case "vgg16": return [3, 8, 15, 22, 29]
+        case "squeezenet1_1": return [1, 4, 7, 9, 10, 11, 12]
+        default: return nil
+        }
+    }
+
+    /// Redraws every convolution as Kaiming-normal for ReLU (std √(2 / fan-in), zero bias),
+    /// so activations keep their scale through depth. PyTorch's default (Kaiming-uniform with
+    /// a = √5) shrinks them by ≈ √3 per layer, and VGG19's conv5_4 ends near 1e-8 — no
+    /// signal for a loss built on a random network.
+    public func reinitializeKaimingNormal(seed: UInt64) {
+        var rng = RandomGenerator(seed: seed)
+        for layer in layers {
+            let convolutions: [Conv2d]
+            switch layer {
+            case let .convolution(conv): convolutions = [conv]
+            case let .fire(fire): convolutions = [fire.squeeze, fire.expand1x1, fire.expand3x3]
+            case .relu, .maxPool: convolutions = []
+            }
+            for conv in convolutions {
+                let shape = conv.weight.shape
+                let fanIn = shape[1] * shape[2] * shape[3]
+                conv.weight.value = .randomNormal(shape, std: (2 / Float(fanIn)).squareRoot(), using: &rng)
+                if let bias = conv.bias { bias.value = .zeros(bias.shape) }
+            }
+        }
+    }
+}

@@ -34,7 +34,8 @@ struct Bench: ParsableCommand {
             let hr = Tensor.randomUniform([1, 3, side, side], using: &rng)
             let lr = Tensor.randomUniform([1, 3, side / s, side / s], using: &rng)
             let xT = Tensor.randomNormal([1, 3, side, side], using: &rng)
-            let vgg = VGG19Features(widthDivisor: cfg.finetune?.vggWidthDivisor ?? 1)
+            let architecture = PerceptualFeatures.Architecture(rawValue: (cfg.finetune?.features ?? .vgg19).rawValue)!
+            let vgg = PerceptualFeatures(architecture, widthDivisor: cfg.finetune?.vggWidthDivisor ?? 1)
             let feats = withoutDerivatives { model.rrdb(lr) }
             let mu = withoutDerivatives { model.mean(lr: lr, height: side, width: side) }
             let imageQuality = ImageQualityLoss(features: vgg, weight: 0.5)
@@ -69,7 +70,7 @@ struct Bench: ParsableCommand {
                     let results: [(String, Any)] = [("method", method), ("rtol", tol), ("nfe", nfe),
                                                     ("peak_rss_mb", rounded(peak, 1)), ("peak_over_start_mb", rounded(peak - before, 1)),
                                                     ("ms", rounded(ms, 1)), ("config", cfg.name), ("size", side),
-                                                    ("vgg", cfg.finetune?.vggWeights == nil ? "random" : "pretrained")]
+                                                    ("features", "random features (\(architecture.rawValue) layout)")]
                     printResults(results, json: json)
                 }
             }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Dispatch
 import ECDP
+import Evaluation
 import Foundation
 import Grad
 import Synchronization
@@ -46,17 +47,26 @@ func runTraining(_ trainer: Trainer, steps: Int) throws {
     fflush(nil)
     var bar = ProgressBar(total: steps, label: "train", start: trainer.progress.step)
     var lastLoss: Float = .nan
+    var finetuneFields: [(String, String)] = []
     let outcome = try trainer.train(until: steps, shouldStop: { interrupt.isRaised }) { event in
         switch event {
         case let .step(step, epoch, loss, lr):
             lastLoss = loss
-            bar.update(step, fields: [("loss", String(format: "%.4g", loss)), ("lr", String(format: "%.2e", lr)), ("epoch", "\(epoch)")])
+            bar.update(step, fields: [("loss", String(format: "%.4g", loss))] + finetuneFields
+                       + [("lr", String(format: "%.2e", lr)), ("epoch", "\(epoch)")])
         case let .validation(step, loss, q):
             bar.note("step \(step): validation loss \(String(format: "%.3f", loss)), PSNR \(String(format: "%.2f", q.psnr)) dB, "
                 + "SSIM \(String(format: "%.4f", q.ssim)), LR-PSNR \(String(format: "%.2f", q.lrPSNR ?? .nan)) dB"
                 + (q.lpips.map { ", LPIPS \(String(format: "%.4f", $0))" } ?? "") + " [\(q.protocolName)] (EMA weights)")
         case let .sampleGrid(_, path):
             bar.note("sample grid: \(path)")
+        case let .finetuneStep(r):
+            var fields: [(String, String)] = []
+            if let v = r.features { fields.append((r.featureLabel.hasPrefix("random") ? "random-features" : "features", String(format: "%.4g", v))) }
+            if let v = r.pixel { fields.append(("pixel", String(format: "%.4g", v))) }
+            if let v = r.scoreMatching { fields.append(("score", String(format: "%.4g", v))) }
+            fields += [("nfe", "\(r.forwardEvaluations)+\(r.adjointEvaluations)"), ("s/step", String(format: "%.1f", r.seconds))]
+            finetuneFields = fields
         case .checkpoint:
             break
         }
@@ -149,8 +159,8 @@ struct PretrainRRDB: ParsableCommand {
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a trained model with the image-quality loss through the adjoint method (docs/design.md §5).",
-        discussion: "Starts from the parent's EMA weights; resumable with `ecdp resume RUN` like training.")
+        abstract: "Fine-tune a trained model on samples of the probability-flow ODE: the pixel term and/or the feature term, gradients by the adjoint method (docs/design.md §5, docs/sampling.md).",
+        discussion: "Starts from the parent's EMA weights; resumable with `ecdp resume RUN` like training. The parent's parametrization, γ and σ must equal the config's.")
 
     @Option(name: .customLong("from"), help: "Parent checkpoint (RUN/checkpoint.h5 or an exported .safetensors).") var parent: String
     @Option(help: "Fine-tuning config (e.g. small-finetune) — it must have a `finetune` section.") var config: String
@@ -161,16 +171,24 @@ struct Finetune: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        let cfg = try TrainingConfig.resolve(config, overrides: overrides)
+        var cfg = try TrainingConfig.resolve(config, overrides: overrides)
         guard let ft = cfg.finetune else { throw InputError("\(config) has no `finetune` section; use e.g. --config small-finetune") }
-        if ft.vggWeights == nil {
-            print("note: finetune.vgg_weights is not set — the image-quality loss uses a RANDOMLY INITIALISED VGG19 (fine for testing the pipeline, not for real results)")
+        if ft.iqWeight > 0, ft.featureWeights == nil {
+            print("note: no finetune.feature_weights — the feature term uses RANDOM FEATURES (\(ft.features.rawValue) layout, Kaiming-normal); "
+                  + "every log line says so. Not a VGG loss: fine for testing the pipeline, not for perceptual results.")
         }
         let (parentModel, parentConfig) = try InferenceModel.load(checkpoint: parent, config: cfg)
         guard parentConfig.model == cfg.model else {
             throw InputError("the parent's architecture (\(parentConfig.name)) differs from \(cfg.name)'s model section")
         }
-        let trainer = try Trainer.start(config: cfg, runDirectory: runFolder, initialWeights: parentModel.stateDict())
+        if cfg.sigma == nil { cfg.sigma = parentConfig.sigma }  // σ: auto inherits the parent's
+        let differences = cfg.diffusionDifferences(fromParent: parentConfig)
+        if !differences.isEmpty {
+            throw InputError("the parent \(parent) was trained with another diffusion than \(cfg.name): "
+                             + differences.joined(separator: "; ") + " — set the fine-tune's values to the parent's (--set …)")
+        }
+        let trainer = try Trainer.start(config: cfg, runDirectory: runFolder, initialWeights: parentModel.stateDict(),
+                                        parent: "\(parent) sha256:\(try sha256(ofFile: parent))")
         try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
     }
 }

@@ -101,21 +101,100 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
     }
 
-    /// Image-quality fine-tuning (docs/design.md §5); nil for ordinary training configs.
+    /// Fine-tuning through the probability-flow ODE (docs/design.md §5); nil for ordinary
+    /// training configs. Two terms, each sampled through the adjoint solve: the feature
+    /// term (`iq_weight`, the official `finetune_percep`) and the pixel term
+    /// (`pixel_weight`, the official `finetune_pixel`).
     public struct Finetune: Sendable, Equatable, Codable {
+        /// The feature network of the feature term.
+        public enum Features: String, Sendable, Codable, CaseIterable {
+            case vgg19, vgg16, alexnet
+        }
+
+        /// Weight of the feature term, mean |F(SR) − F(HR)| (0 turns it off).
         public var iqWeight: Double
+        /// Weight of the pixel term, mean |SR − HR| (0 turns it off).
+        public var pixelWeight: Double
+        /// x_T = temperature · z of each term (official: 1 for features, 0 for pixels).
+        public var iqTemperature: Double
+        public var pixelTemperature: Double
+        /// Weight of the score-matching loss; the official rule when unset: 0 while the
+        /// feature term is on, else 1.
         public var scoreMatchingWeight: Double
         public var rtol: Double
         public var atol: Double
-        /// Converted torchvision VGG19 weights; nil uses a randomly initialised VGG19
-        /// (allowed for tests and the CPU demo, and labelled as such everywhere).
-        public var vggWeights: String?
-        /// VGG channel widths divided by this (1 = real VGG19; larger only for tests).
+        public var features: Features
+        /// torchvision weights for `features` (converted or `.pth`); `vgg_weights` is an alias.
+        public var featureWeights: String?
+        /// Without weights, the feature term runs only when this is set: a random network,
+        /// Kaiming-normal initialised, and labelled "random features" everywhere.
+        public var randomFeatures: Bool
+        /// Feature-network channel widths divided by this (1 = the real network; > 1 only
+        /// for fast tests, VGG only).
         public var vggWidthDivisor: Int
+        /// Whether the fine-tuning terms also reach the RRDB encoder through ∂L/∂features.
+        /// Off by default, as the official adjoint (whose parameters are the denoiser's only).
+        public var encoderGradients: Bool
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case iqWeight = "iq_weight", scoreMatchingWeight = "score_matching_weight", rtol, atol,
-                 vggWeights = "vgg_weights", vggWidthDivisor = "vgg_width_divisor"
+            case iqWeight = "iq_weight", pixelWeight = "pixel_weight", iqTemperature = "iq_temperature",
+                 pixelTemperature = "pixel_temperature", scoreMatchingWeight = "score_matching_weight", rtol, atol,
+                 features, featureWeights = "feature_weights", vggWeights = "vgg_weights", randomFeatures = "random_features",
+                 vggWidthDivisor = "vgg_width_divisor", encoderGradients = "encoder_gradients"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            iqWeight = try c.decodeIfPresent(Double.self, forKey: .iqWeight) ?? 0
+            pixelWeight = try c.decodeIfPresent(Double.self, forKey: .pixelWeight) ?? 0
+            iqTemperature = try c.decodeIfPresent(Double.self, forKey: .iqTemperature) ?? 1
+            pixelTemperature = try c.decodeIfPresent(Double.self, forKey: .pixelTemperature) ?? 0
+            scoreMatchingWeight = try c.decodeIfPresent(Double.self, forKey: .scoreMatchingWeight) ?? (iqWeight > 0 ? 0 : 1)
+            rtol = try c.decodeIfPresent(Double.self, forKey: .rtol) ?? 1e-3
+            atol = try c.decodeIfPresent(Double.self, forKey: .atol) ?? 1e-3
+            if let name = try c.decodeIfPresent(String.self, forKey: .features) {
+                guard let f = Features(rawValue: name) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .features, in: c,
+                        debugDescription: "'\(name)' is not one of \(Features.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                features = f
+            } else {
+                features = .vgg19
+            }
+            let weights = try c.decodeIfPresent(String.self, forKey: .featureWeights)
+            let alias = try c.decodeIfPresent(String.self, forKey: .vggWeights)
+            if let weights, let alias, weights != alias {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .vggWeights, in: c,
+                    debugDescription: "names '\(alias)' but its newer spelling finetune.feature_weights names '\(weights)'; keep one")
+            }
+            featureWeights = weights ?? alias
+            randomFeatures = try c.decodeIfPresent(Bool.self, forKey: .randomFeatures) ?? false
+            vggWidthDivisor = try c.decodeIfPresent(Int.self, forKey: .vggWidthDivisor) ?? 1
+            encoderGradients = try c.decodeIfPresent(Bool.self, forKey: .encoderGradients) ?? false
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(iqWeight, forKey: .iqWeight)
+            try c.encode(pixelWeight, forKey: .pixelWeight)
+            try c.encode(iqTemperature, forKey: .iqTemperature)
+            try c.encode(pixelTemperature, forKey: .pixelTemperature)
+            try c.encode(scoreMatchingWeight, forKey: .scoreMatchingWeight)
+            try c.encode(rtol, forKey: .rtol)
+            try c.encode(atol, forKey: .atol)
+            try c.encode(features.rawValue, forKey: .features)
+            try c.encodeIfPresent(featureWeights, forKey: .featureWeights)
+            try c.encode(randomFeatures, forKey: .randomFeatures)
+            try c.encode(vggWidthDivisor, forKey: .vggWidthDivisor)
+            try c.encode(encoderGradients, forKey: .encoderGradients)
+        }
+
+        /// What the feature term's network is, as every log line and metadata entry says it:
+        /// "VGG19 features" only with real weights, "random features (vgg19 layout)" otherwise.
+        public var featureLabel: String {
+            featureWeights == nil ? "random features (\(features.rawValue) layout)" : "\(features.rawValue) features"
         }
     }
 
@@ -268,7 +347,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             require(f.scoreMatchingWeight >= 0, "finetune.score_matching_weight", "at least 0", f.scoreMatchingWeight)
             require(f.rtol > 0, "finetune.rtol", "greater than 0", f.rtol)
             require(f.atol > 0, "finetune.atol", "greater than 0", f.atol)
+            require(f.pixelWeight >= 0, "finetune.pixel_weight", "at least 0", f.pixelWeight)
+            require(f.iqTemperature >= 0, "finetune.iq_temperature", "at least 0", f.iqTemperature)
+            require(f.pixelTemperature >= 0, "finetune.pixel_temperature", "at least 0", f.pixelTemperature)
             require(f.vggWidthDivisor >= 1, "finetune.vgg_width_divisor", "at least 1", f.vggWidthDivisor)
+            if f.iqWeight == 0, f.pixelWeight == 0, f.scoreMatchingWeight == 0 {
+                problems.append("finetune: iq_weight, pixel_weight and score_matching_weight are all 0 — nothing to train")
+            }
+            if f.vggWidthDivisor > 1, f.features == .alexnet {
+                problems.append("finetune.vgg_width_divisor applies to VGG only; features is alexnet")
+            }
         }
         if data.trainLR != nil, data.train.count > 1 {
             problems.append("data.train_lr pairs LR images with one HR folder, but data.train lists \(data.train.count)")
@@ -280,6 +368,29 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             problems.append("sampling.validation_crop \(sampling.validationCrop) is not a multiple of data.scale \(data.scale)")
         }
         if let first = problems.first { throw ConfigError("\(source): \(first)") }
+    }
+
+    /// Why this config cannot fine-tune yet (checked when a run starts, not when a config is
+    /// read, so the paper recipes parse without weights on disk); nil when it can.
+    public var finetuneProblem: String? {
+        guard let f = finetune, f.iqWeight > 0, f.featureWeights == nil, !f.randomFeatures else { return nil }
+        return "finetune.iq_weight is \(f.iqWeight) but no feature network weights are set: give finetune.feature_weights "
+            + "(torchvision \(f.features.rawValue), see docs/checkpoints.md), or set finetune.random_features: true "
+            + "for a random network (labelled so), or finetune.iq_weight: 0 to keep only the pixel term"
+    }
+
+    /// How this (fine-tuning) config's diffusion differs from its parent's — parametrization,
+    /// γ, σ — each naming both values; empty when it continues the parent's.
+    public func diffusionDifferences(fromParent parent: TrainingConfig) -> [String] {
+        var differences: [String] = []
+        if parent.parametrization != parametrization {
+            differences.append("diffusion.parametrization: parent \(parent.parametrization.rawValue), fine-tune \(parametrization.rawValue)")
+        }
+        if parent.gamma != gamma { differences.append("diffusion.gamma: parent \(parent.gamma), fine-tune \(gamma)") }
+        if let a = parent.sigma, let b = sigma, Float(a) != Float(b) {
+            differences.append("diffusion.sigma: parent \(a), fine-tune \(b)")
+        }
+        return differences
     }
 
     /// The config as YAML (what a run folder and a checkpoint keep): numbers in their
