@@ -5,17 +5,58 @@ import Foundation
 
 public final class PickleList: @unchecked Sendable {
     public var items: [PickleValue]
+    /// The unpickler's bookkeeping (see `PickleShape`).
+    var shape = PickleShape.leaf
+    var isNested = false
     init(_ items: [PickleValue] = []) { self.items = items }
+}
+
+/// How deep a pickled value nests and how many objects it expands to when every shared
+/// reference is followed (what flattening and printing it visit). The unpickler keeps
+/// both under `ReadLimits`, so no later walk over the value can overflow the stack or run
+/// for hours on a memo bomb.
+struct PickleShape {
+    var depth: Int
+    var size: Int
+    static let leaf = PickleShape(depth: 1, size: 1)
+
+    /// A container holding `children`.
+    static func container(_ children: [PickleShape]) -> PickleShape {
+        var shape = PickleShape.leaf
+        for c in children { shape.add(c) }
+        return shape
+    }
+
+    mutating func add(_ child: PickleShape) {
+        depth = max(depth, child.depth + 1)
+        size = size.addingReportingOverflow(child.size).overflow ? .max : size + child.size
+    }
 }
 
 /// An insertion-ordered dict (Python dicts and OrderedDict alike); keys may be any
 /// hashable pickle value (optimizer states use ints).
 public final class PickleDict: @unchecked Sendable {
     public var entries: [(key: PickleValue, value: PickleValue)] = []
+    var shape = PickleShape.leaf
+    var isNested = false
+    /// Positions of string and integer keys, so that setting n keys is not O(n²).
+    private var positions: [String: Int] = [:]
     init() {}
 
     func set(_ key: PickleValue, _ value: PickleValue) {
-        if let i = entries.firstIndex(where: { $0.key == key }) { entries[i].value = value } else { entries.append((key, value)) }
+        let fastKey: String?
+        switch key {
+        case .string(let s): fastKey = "s" + s
+        case .int(let i): fastKey = "i\(i)"
+        default: fastKey = nil
+        }
+        if let fastKey {
+            if let i = positions[fastKey] { entries[i].value = value } else { positions[fastKey] = entries.count; entries.append((key, value)) }
+        } else if let i = entries.firstIndex(where: { $0.key == key }) {
+            entries[i].value = value
+        } else {
+            entries.append((key, value))
+        }
     }
 
     public subscript(key: String) -> PickleValue? { entries.first { $0.key == .string(key) }?.value }

@@ -37,6 +37,7 @@ public enum TorchFile {
         }
         let pickle = try extract(archive, pickleEntry, path)
         var storages: [String: [UInt8]] = [:]
+        let budget = ExpansionBudget()
         var unpickler = Unpickler(
             data: pickle, path: path,
             persistentLoad: { pid in try storageReference(pid, path: path) },
@@ -47,16 +48,34 @@ public enum TorchFile {
                     }
                     storages[ref.key] = try extract(archive, entry, path)
                 }
-                return .tensor(try gather(storages[ref.key]!, ref, offset: offset, shape: shape, strides: strides, path: path))
+                return .tensor(try gather(storages[ref.key]!, ref, offset: offset, shape: shape, strides: strides, path: path, budget: budget))
             })
         return try unpickler.load().0
     }
 
+    /// torch.save stores zip entries uncompressed; a compressed entry may inflate at most
+    /// this many times (a zip bomb is refused before it is read).
+    static let inflationLimit = 32
+
     static func extract(_ archive: Archive, _ entry: Entry, _ path: String) throws -> [UInt8] {
+        let declared = Int(clamping: entry.uncompressedSize), compressed = Int(clamping: entry.compressedSize)
+        guard declared <= max(compressed, 1) * inflationLimit || declared <= 1 << 20 else {
+            throw CheckpointError(path, "zip entry \(entry.path) inflates \(compressed) bytes to \(declared) "
+                                  + "(torch.save stores entries uncompressed; refusing a likely zip bomb)")
+        }
         var out = [UInt8]()
-        out.reserveCapacity(Int(entry.uncompressedSize))
-        do { _ = try archive.extract(entry, skipCRC32: false) { out.append(contentsOf: $0) } }
-        catch { throw CheckpointError(path, "cannot extract \(entry.path): damaged or truncated archive (\(error))") }
+        out.reserveCapacity(declared)
+        struct Overrun: Error {}
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                guard out.count + chunk.count <= declared else { throw Overrun() }
+                out.append(contentsOf: chunk)
+            }
+        } catch is Overrun {
+            throw CheckpointError(path, "zip entry \(entry.path) holds more than the \(declared) bytes it declares")
+        } catch {
+            throw CheckpointError(path, "cannot extract \(entry.path): damaged or truncated archive (\(error))")
+        }
         return out
     }
 
@@ -71,22 +90,34 @@ public enum TorchFile {
     }
 
     /// The strided view (offset, shape, strides in elements) of a storage, made contiguous.
+    /// Sizes come from the file, so every product is overflow-checked, and the bytes a view
+    /// adds beyond its storage's (an `expand`ed or overlapping view) are charged to `budget`.
     static func gather(_ storage: [UInt8], _ ref: TorchStorageRef, offset: Int, shape: [Int], strides: [Int],
-                       path: String) throws -> RawTensor {
+                       path: String, budget: ExpansionBudget) throws -> RawTensor {
         let size = ref.dtype.byteSize
-        guard storage.count >= ref.count * size else {
-            throw CheckpointError(path, "storage \(ref.key) holds \(storage.count) bytes, expected \(ref.count * size) (truncated?)")
+        guard let storageBytes = ReadLimits.product([ref.count, size]) else {
+            throw CheckpointError(path, "storage \(ref.key) claims \(ref.count) elements")
         }
-        guard shape.count == strides.count, shape.allSatisfy({ $0 >= 0 }) else {
+        guard storage.count >= storageBytes else {
+            throw CheckpointError(path, "storage \(ref.key) holds \(storage.count) bytes, expected \(storageBytes) (truncated?)")
+        }
+        guard shape.count == strides.count, strides.allSatisfy({ $0 >= 0 }), let count = ReadLimits.product(shape),
+              let bytes = ReadLimits.product([count, size]) else {
             throw CheckpointError(path, "tensor with shape \(shape) and strides \(strides)")
         }
-        let count = shape.reduce(1, *)
         if count > 0 {
-            let last = offset + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
-            guard offset >= 0, last < ref.count, strides.allSatisfy({ $0 >= 0 }) else {
+            var last = offset
+            for (n, stride) in zip(shape, strides) {
+                guard let step = ReadLimits.product([n - 1, stride]) else { last = -1; break }
+                let (sum, overflow) = last.addingReportingOverflow(step)
+                if overflow { last = -1; break }
+                last = sum
+            }
+            guard offset >= 0, last >= offset, last < ref.count else {
                 throw CheckpointError(path, "tensor view (offset \(offset), shape \(shape), strides \(strides)) outside storage \(ref.key) of \(ref.count) elements")
             }
         }
+        try budget.spend(bytes - storageBytes, on: "a tensor view of shape \(shape) over storage \(ref.key) (\(storageBytes) bytes)", path: path)
         var out = [UInt8](repeating: 0, count: count * size)
         let rank = shape.count
         var index = [Int](repeating: 0, count: rank)
@@ -130,20 +161,20 @@ public enum TorchFile {
         var storages: [String: [UInt8]] = [:]
         var cursor = afterKeys
         let sizes = Dictionary(views.map { ($0.ref.key, $0.ref.dtype.byteSize) }, uniquingKeysWith: { a, _ in a })
+        let budget = ExpansionBudget()
         for item in keyList.items {
             guard case .string(let key) = item else { throw CheckpointError(path, "non-string storage key") }
             guard cursor + 8 <= bytes.count else { throw CheckpointError(path, "truncated file (storage \(key) missing)") }
             let count = bytes[cursor..<(cursor + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             cursor += 8
-            let n = count * (sizes[key] ?? 1)
-            guard count >= 0, cursor + n <= bytes.count else { throw CheckpointError(path, "truncated file (storage \(key) is cut short)") }
+            guard let n = ReadLimits.product([count, sizes[key] ?? 1]), n <= bytes.count - cursor else { throw CheckpointError(path, "truncated file (storage \(key) is cut short)") }
             storages[key] = Array(bytes[cursor..<(cursor + n)])
             cursor += n
         }
         var tensors: [RawTensor] = []
         for v in views {
             guard let s = storages[v.ref.key] else { throw CheckpointError(path, "storage \(v.ref.key) missing") }
-            tensors.append(try gather(s, v.ref, offset: v.offset, shape: v.shape, strides: v.strides, path: path))
+            tensors.append(try gather(s, v.ref, offset: v.offset, shape: v.shape, strides: v.strides, path: path, budget: budget))
         }
         return replacePlaceholders(object, tensors)
     }

@@ -24,8 +24,10 @@ struct Unpickler {
 
     private var position = 0
     private var stack: [PickleValue] = []
+    /// The shape of each stack entry (lists and dicts keep theirs up to date themselves).
+    private var shapes: [PickleShape] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    private var memo: [Int: (value: PickleValue, shape: PickleShape)] = [:]
 
     init(data: [UInt8], path: String, persistentLoad: @escaping (PickleValue) throws -> PickleValue,
          rebuildTensor: @escaping (TorchStorageRef, Int, [Int], [Int]) throws -> PickleValue) {
@@ -38,7 +40,7 @@ struct Unpickler {
     /// Runs from `start` to the STOP opcode; returns the value and the offset after STOP.
     mutating func load(from start: Int = 0) throws -> (PickleValue, Int) {
         position = start
-        stack = []; marks = []; memo = [:]
+        stack = []; shapes = []; marks = []; memo = [:]
         while true {
             let opcodeOffset = position
             let op = try byte()
@@ -48,82 +50,86 @@ struct Unpickler {
             case 0x2E:                                                   // STOP
                 guard let v = stack.popLast() else { throw fail("STOP with an empty stack") }
                 return (v, position)
-            case 0x7D: stack.append(.dict(PickleDict()))                 // EMPTY_DICT
-            case 0x5D: stack.append(.list(PickleList()))                 // EMPTY_LIST
-            case 0x29: stack.append(.tuple([]))                          // EMPTY_TUPLE
+            case 0x7D: push(.dict(PickleDict()))                 // EMPTY_DICT
+            case 0x5D: push(.list(PickleList()))                 // EMPTY_LIST
+            case 0x29: push(.tuple([]))                          // EMPTY_TUPLE
             case 0x28: marks.append(stack.count)                         // MARK
-            case 0x4E: stack.append(.none)                               // NONE
-            case 0x88: stack.append(.bool(true))                         // NEWTRUE
-            case 0x89: stack.append(.bool(false))                        // NEWFALSE
-            case 0x4B: stack.append(.int(Int64(try byte())))             // BININT1
-            case 0x4D: stack.append(.int(Int64(try littleEndian(2))))    // BININT2
-            case 0x4A: stack.append(.int(Int64(Int32(truncatingIfNeeded: try littleEndian(4)))))  // BININT
-            case 0x8A: stack.append(try long(Int(try byte())))           // LONG1
-            case 0x8B: stack.append(try long(Int(try littleEndian(4))))  // LONG4
+            case 0x4E: push(.none)                               // NONE
+            case 0x88: push(.bool(true))                         // NEWTRUE
+            case 0x89: push(.bool(false))                        // NEWFALSE
+            case 0x4B: push(.int(Int64(try byte())))             // BININT1
+            case 0x4D: push(.int(Int64(try littleEndian(2))))    // BININT2
+            case 0x4A: push(.int(Int64(Int32(truncatingIfNeeded: try littleEndian(4)))))  // BININT
+            case 0x8A: push(try long(Int(try byte())))           // LONG1
+            case 0x8B: push(try long(Int(try littleEndian(4))))  // LONG4
             case 0x49:                                                   // INT (text)
                 let line = try textLine()
-                if line == "01" { stack.append(.bool(true)) } else if line == "00" { stack.append(.bool(false)) }
-                else if let v = Int64(line) { stack.append(.int(v)) } else { throw fail("bad INT \(line)") }
+                if line == "01" { push(.bool(true)) } else if line == "00" { push(.bool(false)) }
+                else if let v = Int64(line) { push(.int(v)) } else { throw fail("bad INT \(line)") }
             case 0x47:                                                   // BINFLOAT (big-endian)
                 let b = try take(8)
-                stack.append(.float(Double(bitPattern: b.reduce(0) { $0 << 8 | UInt64($1) })))
-            case 0x58: stack.append(.string(try utf8(Int(try littleEndian(4)))))   // BINUNICODE
-            case 0x8C: stack.append(.string(try utf8(Int(try byte()))))            // SHORT_BINUNICODE
-            case 0x8D: stack.append(.string(try utf8(Int(try littleEndian(8)))))   // BINUNICODE8
-            case 0x54: stack.append(.string(try latin1(Int(try littleEndian(4)))))  // BINSTRING
-            case 0x55: stack.append(.string(try latin1(Int(try byte()))))          // SHORT_BINSTRING
-            case 0x42: stack.append(.bytes(try take(Int(try littleEndian(4)))))     // BINBYTES
-            case 0x43: stack.append(.bytes(try take(Int(try byte()))))             // SHORT_BINBYTES
-            case 0x8E: stack.append(.bytes(try take(Int(try littleEndian(8)))))    // BINBYTES8
-            case 0x74: stack.append(.tuple(try popMark()))                         // TUPLE
-            case 0x85: stack.append(.tuple(try pop(1)))                            // TUPLE1
-            case 0x86: stack.append(.tuple(try pop(2)))                            // TUPLE2
-            case 0x87: stack.append(.tuple(try pop(3)))                            // TUPLE3
-            case 0x71: memo[Int(try byte())] = try top()                           // BINPUT
-            case 0x72: memo[Int(try littleEndian(4))] = try top()                  // LONG_BINPUT
-            case 0x94: memo[memo.count] = try top()                                // MEMOIZE
-            case 0x68: stack.append(try recall(Int(try byte())))                   // BINGET
-            case 0x6A: stack.append(try recall(Int(try littleEndian(4))))          // LONG_BINGET
+                push(.float(Double(bitPattern: b.reduce(0) { $0 << 8 | UInt64($1) })))
+            case 0x58: push(.string(try utf8(Int(try littleEndian(4)))))   // BINUNICODE
+            case 0x8C: push(.string(try utf8(Int(try byte()))))            // SHORT_BINUNICODE
+            case 0x8D: push(.string(try utf8(Int(try littleEndian(8)))))   // BINUNICODE8
+            case 0x54: push(.string(try latin1(Int(try littleEndian(4)))))  // BINSTRING
+            case 0x55: push(.string(try latin1(Int(try byte()))))          // SHORT_BINSTRING
+            case 0x42: push(.bytes(try take(Int(try littleEndian(4)))))     // BINBYTES
+            case 0x43: push(.bytes(try take(Int(try byte()))))             // SHORT_BINBYTES
+            case 0x8E: push(.bytes(try take(Int(try littleEndian(8)))))    // BINBYTES8
+            case 0x74: try pushTuple(try popMarkEntries())                         // TUPLE
+            case 0x85: try pushTuple(try popEntries(1))                            // TUPLE1
+            case 0x86: try pushTuple(try popEntries(2))                            // TUPLE2
+            case 0x87: try pushTuple(try popEntries(3))                            // TUPLE3
+            case 0x71: memo[Int(try byte())] = try topEntry()                      // BINPUT
+            case 0x72: memo[Int(try littleEndian(4))] = try topEntry()             // LONG_BINPUT
+            case 0x94: memo[memo.count] = try topEntry()                           // MEMOIZE
+            case 0x68: push(try recall(Int(try byte())))                           // BINGET
+            case 0x6A: push(try recall(Int(try littleEndian(4))))                  // LONG_BINGET
             case 0x30: _ = try pop(1)                                              // POP
-            case 0x31: _ = try popMark()                                           // POP_MARK
-            case 0x32: stack.append(try top())                                     // DUP
+            case 0x31: _ = try popMarkEntries()                                    // POP_MARK
+            case 0x32: push(try topEntry())                                        // DUP
             case 0x61:                                                             // APPEND
-                let v = try pop(1)[0]
+                let v = try popEntries(1)
                 guard case .list(let l) = try top() else { throw fail("APPEND to a non-list") }
-                l.items.append(v)
+                try nest(v, into: l, shape: &l.shape, isNested: l.isNested)
+                l.items.append(v[0].value)
             case 0x65:                                                             // APPENDS
-                let items = try popMark()
+                let items = try popMarkEntries()
                 guard case .list(let l) = try top() else { throw fail("APPENDS to a non-list") }
-                l.items += items
+                try nest(items, into: l, shape: &l.shape, isNested: l.isNested)
+                l.items += items.map(\.value)
             case 0x73:                                                             // SETITEM
-                let kv = try pop(2)
+                let kv = try popEntries(2)
                 guard case .dict(let d) = try top() else { throw fail("SETITEM on a non-dict") }
-                d.set(kv[0], kv[1])
+                try nest(kv, into: d, shape: &d.shape, isNested: d.isNested)
+                d.set(kv[0].value, kv[1].value)
             case 0x75:                                                             // SETITEMS
-                let items = try popMark()
+                let items = try popMarkEntries()
                 guard items.count % 2 == 0, case .dict(let d) = try top() else { throw fail("bad SETITEMS") }
-                for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
+                try nest(items, into: d, shape: &d.shape, isNested: d.isNested)
+                for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i].value, items[i + 1].value) }
             case 0x63:                                                             // GLOBAL
                 let module = try textLine(), name = try textLine()
-                stack.append(try global(module, name))
+                push(try global(module, name))
             case 0x93:                                                             // STACK_GLOBAL
                 let mn = try pop(2)
                 guard case .string(let module) = mn[0], case .string(let name) = mn[1] else { throw fail("bad STACK_GLOBAL") }
-                stack.append(try global(module, name))
+                push(try global(module, name))
             case 0x52:                                                             // REDUCE
                 let fa = try pop(2)
                 guard case .tuple(let args) = fa[1] else { throw fail("REDUCE arguments are not a tuple") }
-                stack.append(try call(fa[0], args))
+                push(try call(fa[0], args))  // containers made by a call carry their shape
             case 0x81:                                                             // NEWOBJ
                 let ca = try pop(2)
                 guard case .tuple(let args) = ca[1] else { throw fail("NEWOBJ arguments are not a tuple") }
-                stack.append(try call(ca[0], args))
+                push(try call(ca[0], args))
             case 0x62:                                                             // BUILD
                 // State applied to an object: OrderedDict's `_metadata`, a parameter's
                 // attributes. Nothing of it is needed to read tensors; drop it.
                 _ = try pop(1)
             case 0x51:                                                             // BINPERSID
-                stack.append(try persistentLoad(try pop(1)[0]))
+                push(try persistentLoad(try pop(1)[0]))
             default:
                 throw CheckpointError(path, "unsupported pickle opcode 0x\(String(op, radix: 16)) at byte \(opcodeOffset)")
             }
@@ -177,21 +183,82 @@ struct Unpickler {
         return v
     }
 
-    private mutating func pop(_ n: Int) throws -> [PickleValue] {
+    private func topEntry() throws -> (value: PickleValue, shape: PickleShape) {
+        guard let v = stack.last else { throw fail("empty stack") }
+        return (v, Self.shape(of: v, stored: shapes[shapes.count - 1]))
+    }
+
+    /// A value's shape: lists and dicts carry their own (they grow after being pushed).
+    private static func shape(of value: PickleValue, stored: PickleShape) -> PickleShape {
+        switch value {
+        case .list(let l): return l.shape
+        case .dict(let d): return d.shape
+        default: return stored
+        }
+    }
+
+    private mutating func push(_ value: PickleValue, _ shape: PickleShape = .leaf) {
+        stack.append(value)
+        shapes.append(shape)
+    }
+
+    private mutating func push(_ entry: (value: PickleValue, shape: PickleShape)) { push(entry.value, entry.shape) }
+
+    private mutating func pushTuple(_ items: [(value: PickleValue, shape: PickleShape)]) throws {
+        let shape = PickleShape.container(items.map(\.shape))
+        try check(shape)
+        push(.tuple(items.map(\.value)), shape)
+    }
+
+    /// Puts `children` into `container`: each nested list or dict is frozen from then on
+    /// (pickle fills a container before nesting it), which rules out cycles and keeps every
+    /// recorded shape true.
+    private func nest(_ children: [(value: PickleValue, shape: PickleShape)], into container: AnyObject,
+                      shape: inout PickleShape, isNested: Bool) throws {
+        guard !isNested else { throw fail("a container changed after it was nested in another (unsupported)") }
+        for child in children {
+            switch child.value {
+            case .list(let l):
+                guard l !== container else { throw fail("a list that contains itself") }
+                l.isNested = true
+            case .dict(let d):
+                guard d !== container else { throw fail("a dict that contains itself") }
+                d.isNested = true
+            default: break
+            }
+            shape.add(child.shape)
+        }
+        try check(shape)
+    }
+
+    private func check(_ shape: PickleShape) throws {
+        guard shape.depth <= ReadLimits.pickleDepth else {
+            throw CheckpointError(path, "pickle nests deeper than \(ReadLimits.pickleDepth) levels (at byte \(position)); not a state dict")
+        }
+        guard shape.size <= ReadLimits.pickleObjects else {
+            throw CheckpointError(path, "pickle expands to more than \(ReadLimits.pickleObjects) objects (shared sub-objects repeated, at byte \(position)); not a state dict")
+        }
+    }
+
+    private mutating func popEntries(_ n: Int) throws -> [(value: PickleValue, shape: PickleShape)] {
         guard stack.count >= n else { throw fail("stack underflow") }
-        defer { stack.removeLast(n) }
-        return Array(stack.suffix(n))
+        let start = stack.count - n
+        let entries = (start..<stack.count).map { (stack[$0], Self.shape(of: stack[$0], stored: shapes[$0])) }
+        stack.removeLast(n)
+        shapes.removeLast(n)
+        return entries
     }
 
-    private mutating func popMark() throws -> [PickleValue] {
+    private mutating func pop(_ n: Int) throws -> [PickleValue] { try popEntries(n).map(\.value) }
+
+    private mutating func popMarkEntries() throws -> [(value: PickleValue, shape: PickleShape)] {
         guard let m = marks.popLast(), m <= stack.count else { throw fail("no MARK") }
-        defer { stack.removeLast(stack.count - m) }
-        return Array(stack[m...])
+        return try popEntries(stack.count - m)
     }
 
-    private func recall(_ i: Int) throws -> PickleValue {
+    private func recall(_ i: Int) throws -> (value: PickleValue, shape: PickleShape) {
         guard let v = memo[i] else { throw fail("memo \(i) is empty") }
-        return v
+        return (v.value, Self.shape(of: v.value, stored: v.shape))
     }
 
     private func global(_ module: String, _ name: String) throws -> PickleValue {
@@ -211,6 +278,7 @@ struct Unpickler {
             let d = PickleDict()
             if let first = args.first {
                 guard case .list(let pairs) = first else { throw fail("OrderedDict of \(first)") }
+                d.shape = pairs.shape
                 for pair in pairs.items {
                     switch pair {
                     case .list(let kv) where kv.items.count == 2: d.set(kv.items[0], kv.items[1])
@@ -221,7 +289,10 @@ struct Unpickler {
             }
             return .dict(d)
         case "builtins.set", "builtins.frozenset":
-            return .list(PickleList(args.first.flatMap { if case .list(let l) = $0 { return l.items }; return nil } ?? []))
+            guard case .list(let source)? = args.first else { return .list(PickleList()) }
+            let l = PickleList(source.items)
+            l.shape = source.shape
+            return .list(l)
         case "_codecs.encode":
             guard case .string(let s) = args.first else { throw fail("_codecs.encode of a non-string") }
             return .bytes(s.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })

@@ -58,8 +58,13 @@ struct Convert: ParsableCommand {
     @Option(help: "Rename tensors to this project's names with a key map.") var map: String?
     @Flag(help: "Apply the map in reverse (ours → theirs).") var reverse = false
     @Option(help: "Re-encode floating-point tensors as F32, F16 or BF16 (default: keep).") var dtype: String?
+    @Option(name: .customLong("metadata"), help: "Add or replace a metadata entry, KEY=VALUE (repeatable), e.g. meta/parent=\"PATH sha256:HEX\".")
+    var metadataEntries: [String] = []
 
     func validate() throws {
+        for entry in metadataEntries where !entry.contains("=") || entry.hasPrefix("=") {
+            throw ValidationError("--metadata \(entry): write KEY=VALUE")
+        }
         if let dtype, !["F32", "F16", "BF16"].contains(dtype.uppercased()) {
             throw ValidationError("--dtype \(dtype): choose F32, F16 or BF16")
         }
@@ -75,6 +80,10 @@ struct Convert: ParsableCommand {
         guard !archive.tensors.isEmpty else { throw InputError("\(input): no tensors left to write (wrong --map?)") }
         if let name = dtype?.uppercased(), let target = DType(rawValue: name) {
             archive.tensors = archive.tensors.map { ($0.name, $0.tensor.converted(to: target)) }
+        }
+        for entry in metadataEntries {
+            let split = entry.firstIndex(of: "=")!
+            archive.metadata[String(entry[..<split])] = String(entry[entry.index(after: split)...])
         }
         try CheckpointFormat.write(archive, to: output)
         let dropped = before - archive.tensors.count

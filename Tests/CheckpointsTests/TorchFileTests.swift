@@ -69,6 +69,12 @@ struct TorchFileTests {
         ("bad_os_system.pth", "unsupported pickle global os.system"),
         ("bad_text.pth", "not a PyTorch file"),
         ("missing.pth", "no such file"),
+        // Hostile files (generate_hostile_fixtures.py): refused quickly, within memory.
+        ("hostile_expand.pth", "more than the file stores"),
+        ("hostile_overflow.pth", "tensor with shape [1099511627776, 1099511627776]"),
+        ("hostile_deep.pth", "nests deeper than 100 levels"),
+        ("hostile_memo_bomb.pth", "expands to more than 2000000 objects"),
+        ("hostile_zip_bomb.pth", "likely zip bomb"),
     ])
     func badInputsAreNamed(file: String, expected: String) {
         do {

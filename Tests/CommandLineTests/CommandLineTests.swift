@@ -64,11 +64,13 @@ struct CommandLineTests {
 
         // The self-describing EMA export, and what inspect sees in it.
         let export = dir.appendingPathComponent("tiny.safetensors").path
-        let converted = try ecdp(["convert", (run as NSString).appendingPathComponent("checkpoint.h5"), export, "--map", "ema-weights"])
+        let converted = try ecdp(["convert", (run as NSString).appendingPathComponent("checkpoint.h5"), export, "--map", "ema-weights",
+                                  "--metadata", "meta/note=a=b"])
         #expect(converted.contains("wrote"))
         let tensors = jsonLines(try ecdp(["inspect", export, "--json"]))
         #expect(tensors.contains { $0["name"] as? String == "unet.in_conv.network.weight" && $0["shape"] as? String == "16x3x3x3" })
         #expect(tensors.contains { ($0["meta/config_yaml"] as? String)?.contains("name: tiny\n") == true })
+        #expect(tensors.contains { $0["meta/note"] as? String == "a=b" })
 
         // DIV2K naming through the chain: HR 0801.png → LR 0801x4.png → SR 0801.png.
         let hr = dir.appendingPathComponent("hr").path, lr = dir.appendingPathComponent("lr").path, sr = dir.appendingPathComponent("sr").path
