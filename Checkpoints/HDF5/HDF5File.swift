@@ -7,6 +7,8 @@ import HDF5Bridge
 public final class HDF5File {
     public let path: String
     private var handle: Int64
+    /// Bytes this file's datasets may claim beyond what they store (`ReadLimits`).
+    private let budget = ExpansionBudget()
 
     private init(path: String, handle: Int64) {
         self.path = path
@@ -89,18 +91,35 @@ public final class HDF5File {
 
     /// The stored element type and shape of `name`.
     public func info(_ name: String) throws -> (dtype: DType, shape: [Int]) {
-        var dtype: Int32 = 0, rank: Int32 = 0
+        try header(name).info
+    }
+
+    /// The type, shape and stored bytes of `name`: the shape read from the file is only
+    /// trusted as far as the bytes behind it (a crafted header may claim terabytes).
+    private func header(_ name: String) throws -> (info: (dtype: DType, shape: [Int]), stored: Int) {
+        var dtype: Int32 = 0, rank: Int32 = 0, stored: UInt64 = 0
         var dims = [UInt64](repeating: 0, count: 8)
-        try HDF5File.call(path) { ecdp_h5_info(handle, name, &dtype, &rank, &dims, $0, $1) }
+        try HDF5File.call(path) { ecdp_h5_info(handle, name, &dtype, &rank, &dims, &stored, $0, $1) }
         let types: [Int32: DType] = [Int32(ECDP_H5_F32.rawValue): .float32, Int32(ECDP_H5_F64.rawValue): .float64,
                                      Int32(ECDP_H5_I64.rawValue): .int64, Int32(ECDP_H5_U64.rawValue): .int64,
                                      Int32(ECDP_H5_U8.rawValue): .uint8]
-        return (types[dtype] ?? .float32, dims.prefix(Int(rank)).map { Int($0) })
+        let shape = dims.prefix(Int(rank)).map { Int(clamping: $0) }
+        return ((types[dtype] ?? .float32, shape), Int(clamping: stored))
+    }
+
+    /// The element count of `name`, once its bytes are known to exist (or fit the budget).
+    private func checkedCount(_ name: String, elementBytes: Int) throws -> Int {
+        let (info, stored) = try header(name)
+        guard let count = ReadLimits.product(info.shape), let bytes = ReadLimits.product([count, elementBytes]) else {
+            throw CheckpointError(path, "\(name): shape \(info.shape) overflows")
+        }
+        try budget.spend(bytes - stored, on: "dataset \(name) of shape \(info.shape) (\(stored) bytes stored)", path: path)
+        return count
     }
 
     public func tensor(_ name: String) throws -> Tensor {
         let shape = try info(name).shape
-        var values = [Float](repeating: 0, count: shape.reduce(1, *))
+        var values = [Float](repeating: 0, count: try checkedCount(name, elementBytes: 4))
         try read(name, ECDP_H5_F32, &values)
         return Tensor(values, shape: shape)
     }
@@ -114,19 +133,19 @@ public final class HDF5File {
     }
 
     public func integers(_ name: String) throws -> [Int64] {
-        var values = [Int64](repeating: 0, count: try info(name).shape.reduce(1, *))
+        var values = [Int64](repeating: 0, count: try checkedCount(name, elementBytes: 8))
         try read(name, ECDP_H5_I64, &values)
         return values
     }
 
     public func unsigned(_ name: String) throws -> [UInt64] {
-        var values = [UInt64](repeating: 0, count: try info(name).shape.reduce(1, *))
+        var values = [UInt64](repeating: 0, count: try checkedCount(name, elementBytes: 8))
         try read(name, ECDP_H5_U64, &values)
         return values
     }
 
     public func string(_ name: String) throws -> String {
-        var bytes = [UInt8](repeating: 0, count: try info(name).shape.reduce(1, *))
+        var bytes = [UInt8](repeating: 0, count: try checkedCount(name, elementBytes: 1))
         try read(name, ECDP_H5_U8, &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -2,6 +2,7 @@
 #include "hdf5_bridge.h"
 
 #include <hdf5.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +125,7 @@ static int type_code(hid_t type) {
 }
 
 int ecdp_h5_info(int64_t file, const char *name, int *dtype, int *rank, uint64_t *dims,
-                 char *error, size_t error_size) {
+                 uint64_t *stored_bytes, char *error, size_t error_size) {
     if (!ecdp_h5_exists(file, name)) { snprintf(error, error_size, "missing key %s", name); return -1; }
     hid_t set = H5Dopen2((hid_t)file, name, H5P_DEFAULT);
     if (set < 0) { fail("cannot open dataset", error, error_size); return -1; }
@@ -138,6 +139,7 @@ int ecdp_h5_info(int64_t file, const char *name, int *dtype, int *rank, uint64_t
         for (int i = 0; i < r; i++) dims[i] = d[i];
         *rank = r;
         *dtype = type_code(type);
+        *stored_bytes = (uint64_t)H5Dget_storage_size(set);
         if (*dtype < 0) { snprintf(error, error_size, "%s: unsupported element type", name); status = -1; }
     }
     H5Sclose(space);
@@ -149,12 +151,15 @@ int ecdp_h5_info(int64_t file, const char *name, int *dtype, int *rank, uint64_t
 int ecdp_h5_read(int64_t file, const char *name, int dtype, void *out, size_t capacity,
                  char *error, size_t error_size) {
     int stored, rank;
-    uint64_t dims[ECDP_H5_MAX_RANK];
-    if (ecdp_h5_info(file, name, &stored, &rank, dims, error, error_size) < 0) return -1;
+    uint64_t dims[ECDP_H5_MAX_RANK], stored_bytes;
+    if (ecdp_h5_info(file, name, &stored, &rank, dims, &stored_bytes, error, error_size) < 0) return -1;
     size_t count = 1;
-    for (int i = 0; i < rank; i++) count *= dims[i];
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] != 0 && count > SIZE_MAX / dims[i]) { snprintf(error, error_size, "%s: size overflows", name); return -1; }
+        count *= dims[i];
+    }
     hid_t type = native(dtype);
-    if (count * H5Tget_size(type) > capacity) { snprintf(error, error_size, "%s: buffer too small", name); return -1; }
+    if (count > SIZE_MAX / H5Tget_size(type) || count * H5Tget_size(type) > capacity) { snprintf(error, error_size, "%s: buffer too small", name); return -1; }
     if (count == 0) return 0;
     hid_t set = H5Dopen2((hid_t)file, name, H5P_DEFAULT);
     herr_t r = H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);

@@ -194,4 +194,18 @@ struct TrainingStateTests {
         #expect(throws: CheckpointError.self) { try h5.tensor("model/w", expectedShape: [3, 4]) }
         #expect(s.model["w"]!.shape == [4, 3])
     }
+
+    /// A 2 KB file whose dataset header claims 4 TB (generate_hostile_fixtures.py) is
+    /// refused before anything is allocated, by every reader.
+    @Test func aDatasetClaimingMoreThanItStoresIsRefused() throws {
+        let path = FixturePaths.fixtures.appendingPathComponent("h5/hostile_huge_dataset.h5").path
+        for read in [{ _ = try CheckpointFormat.read(path) }, { _ = try HDF5File.open(path).tensor("model/w") }] {
+            do {
+                try read()
+                Issue.record("accepted")
+            } catch let e as CheckpointError {
+                #expect(e.description.contains("dataset model/w of shape [1000000, 1000000] (0 bytes stored)"), "\(e)")
+            }
+        }
+    }
 }

@@ -66,3 +66,12 @@ with zipfile.ZipFile(os.path.join(out, "hostile_zip_bomb.pth"), "w") as z:
         else:
             z.writestr(info.filename, data, compress_type=zipfile.ZIP_STORED)
 print("wrote hostile_*.pth to", out)
+
+# HDF5: a dataset header claiming 4 TB with nothing stored (h5py allocates storage late).
+import h5py  # noqa: E402
+
+h5_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "h5")
+os.makedirs(h5_dir, exist_ok=True)
+with h5py.File(os.path.join(h5_dir, "hostile_huge_dataset.h5"), "w") as f:
+    f.create_dataset("model/w", shape=(1_000_000, 1_000_000), dtype="f4")
+print("wrote hostile_huge_dataset.h5 to", h5_dir)

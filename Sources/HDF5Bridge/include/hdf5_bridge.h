@@ -25,9 +25,9 @@ int ecdp_h5_write(int64_t file, const char *name, int dtype, int rank, const uin
 /// 1 if dataset `name` exists, 0 if not.
 int ecdp_h5_exists(int64_t file, const char *name);
 
-/// Type and shape of dataset `name`.
+/// Type, shape and bytes actually stored (`H5Dget_storage_size`) of dataset `name`.
 int ecdp_h5_info(int64_t file, const char *name, int *dtype, int *rank, uint64_t *dims,
-                 char *error, size_t error_size);
+                 uint64_t *stored_bytes, char *error, size_t error_size);
 
 /// Reads dataset `name` converted to `dtype` into `out` (`capacity` bytes).
 int ecdp_h5_read(int64_t file, const char *name, int dtype, void *out, size_t capacity,
