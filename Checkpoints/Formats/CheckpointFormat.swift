@@ -65,15 +65,20 @@ public enum HDF5Archive {
     /// tensors as int64.
     public static func write(_ archive: TensorArchive, to path: String) throws {
         try AtomicFile.write(to: path, makeError: { CheckpointError(path, $0) }) { temporary in
-            let file = try HDF5File.create(temporary)
-            for (name, t) in archive.tensors {
-                if t.dtype.isFloatingPoint { try file.write(name, tensor: t.floatTensor()) }
-                else { try file.write(name, integers: t.integers(), shape: t.shape) }
+            do {
+                let file = try HDF5File.create(temporary)
+                for (name, t) in archive.tensors {
+                    if t.dtype.isFloatingPoint { try file.write(name, tensor: t.floatTensor()) }
+                    else { try file.write(name, integers: t.integers(), shape: t.shape) }
+                }
+                for (key, value) in archive.metadata.sorted(by: { $0.key < $1.key }) {
+                    try file.write("__metadata__/\(key)", string: value)
+                }
+                try file.close()
+            } catch let e as CheckpointError where e.path == temporary {
+                // Name the file the user asked for, not the temporary one.
+                throw CheckpointError(path, e.reason)
             }
-            for (key, value) in archive.metadata.sorted(by: { $0.key < $1.key }) {
-                try file.write("__metadata__/\(key)", string: value)
-            }
-            try file.close()
         }
     }
 }

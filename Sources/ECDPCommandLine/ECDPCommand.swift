@@ -20,6 +20,9 @@ public struct ECDPCommand: ParsableCommand {
     /// it OpenBLAS starts a thread pool at load that spins for a while on the second core.
     /// A user's own setting of either always wins.
     public static func selectBLASKernels() {
+        // Past a file-size limit (RLIMIT_FSIZE) a write should fail with EFBIG and a message
+        // naming the file, not kill the process with SIGXFSZ halfway through a checkpoint.
+        signal(SIGXFSZ, SIG_IGN)
         let env = ProcessInfo.processInfo.environment
         guard env["ECDP_BLAS_SELECTED"] == nil else { return }
         var changed = false

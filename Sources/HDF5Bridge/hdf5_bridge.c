@@ -8,9 +8,12 @@
 #include <string.h>
 
 /// HDF5 prints its error stack to stderr by default; we report our own messages.
+/// It also keeps HDF5 from installing its atexit cleanup: after a failed write (disk full,
+/// a file-size limit) that cleanup flushes the broken file again at exit and crashes inside
+/// the library. Files are closed explicitly; the OS reclaims the rest.
 static void quiet(void) {
     static int done = 0;
-    if (!done) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); done = 1; }
+    if (!done) { H5dont_atexit(); H5Eset_auto2(H5E_DEFAULT, NULL, NULL); done = 1; }
 }
 
 static herr_t innermost(unsigned n, const H5E_error2_t *e, void *data) {
