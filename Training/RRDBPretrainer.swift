@@ -16,11 +16,14 @@ public final class RRDBPretrainer {
     let batches: TrainingBatches
     let store: CheckpointStore
     public private(set) var progress: TrainingProgress
+    /// The run folder's lock, held while this pretrainer exists.
+    private let lock: RunLock
 
     public init(config: TrainingConfig, runDirectory: String) throws {
         self.config = config
         self.runDirectory = runDirectory
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        lock = try RunLock(runDirectory: runDirectory)
         var rng = RandomGenerator(seed: config.seed)
         net = RRDBNet(config: config.model, scale: config.data.scale, using: &rng)
         batches = try config.trainingBatches()

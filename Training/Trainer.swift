@@ -61,6 +61,8 @@ public final class Trainer {
     public let sampleLatent: Tensor
     /// The fine-tune's parent, "PATH sha256:HEX"; nil for training from scratch.
     public let parent: String?
+    /// The run folder's lock, held from start/resume until `train` returns.
+    private var lock: RunLock?
     let batches: TrainingBatches
     let store: CheckpointStore
     let log: RunLog
@@ -80,13 +82,19 @@ public final class Trainer {
         _ = try config.trainingDataset()  // a config without usable data leaves no run folder behind
         if let problem = config.finetuneProblem { throw TrainingFailure(message: "\(config.name): \(problem)") }
         try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        let lock = try RunLock(runDirectory: runDirectory)
+        if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
+            throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
+        }
         var resolved = config
         if resolved.sigma == nil {
             // The Float's shortest decimal form: the saved YAML reads "0.1873", and reads back to the same Float.
             resolved.sigma = Double("\(try Trainer.estimateSigma(config))")
         }
         try resolved.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
-        return try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent)
+        let trainer = try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent)
+        trainer.lock = lock
+        return trainer
     }
 
     /// Continues the run in `runDirectory` from its latest checkpoint.
@@ -95,9 +103,12 @@ public final class Trainer {
         guard FileManager.default.fileExists(atPath: store.latestPath) else {
             throw TrainingFailure(message: "\(runDirectory): no checkpoint.h5 to resume from")
         }
+        let lock = try RunLock(runDirectory: runDirectory)
         let state = try store.loadLatest()
         let config = try TrainingConfig.parse(state.configYAML, source: "\(store.latestPath) (saved config)")
-        return try Trainer(config: config, runDirectory: runDirectory, state: state)
+        let trainer = try Trainer(config: config, runDirectory: runDirectory, state: state)
+        trainer.lock = lock
+        return trainer
     }
 
     init(config: TrainingConfig, runDirectory: String, state: TrainingState?, initialWeights: [String: Tensor]? = nil,
@@ -185,6 +196,8 @@ public final class Trainer {
     public func train(until steps: Int, shouldStop: () -> Bool = { false },
                       report: (TrainerEvent) -> Void = { _ in }) throws -> TrainingOutcome {
         guard progress.step < steps else { return .finished(step: progress.step) }
+        if lock == nil { lock = try RunLock(runDirectory: runDirectory) }
+        defer { lock?.release(); lock = nil }
         let loader = BatchPrefetcher(batches, startEpoch: progress.epoch, step: progress.stepInEpoch)
         defer { loader.stop() }
         let params = model.parameters().map(\.parameter)

@@ -67,6 +67,25 @@ struct TrainerTests {
         #expect(throws: TrainingFailure.self) { try Trainer.start(config: try tinyConfig(), runDirectory: run) }
     }
 
+    /// One run folder, one process: a second start or resume while a trainer holds the
+    /// folder stops with the holder's PID; once the holder's `train` returns, resume works.
+    @Test func aRunFolderInUseIsRefused() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run").path
+        let first = try Trainer.start(config: try tinyConfig(["schedule.validate_every=0", "schedule.sample_every=0"]), runDirectory: run)
+        func refusal(_ body: () throws -> Trainer) -> String {
+            do { _ = try body(); return "accepted" } catch { return "\(error)" }
+        }
+        let inUse = "\(run) is in use by another ecdp process (PID \(getpid()))"
+        #expect(refusal { try Trainer.start(config: try tinyConfig(), runDirectory: run) }.hasPrefix(inUse))
+        _ = try first.train(until: 1)
+        let second = try Trainer.resume(runDirectory: run)
+        #expect(refusal { try Trainer.resume(runDirectory: run) }.hasPrefix(inUse))
+        _ = try second.train(until: 2)
+        #expect(try Trainer.resume(runDirectory: run).progress.step == 2)
+    }
+
     @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
         let dir = try FixturePaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
