@@ -127,6 +127,10 @@ public struct TrainingState {
         }
         let progress = try file.integers("progress")
         guard progress.count == 3 else { throw CheckpointError(path, "progress has \(progress.count) values, expected 3") }
+        // Counters beyond 2^40 steps are not progress but damage (and would overflow later).
+        guard progress.allSatisfy({ (0...(1 << 40)).contains($0) }) else {
+            throw CheckpointError(path, "progress (step \(progress[0]), epoch \(progress[1]), step in epoch \(progress[2])) is negative or absurd; the file is damaged")
+        }
         return TrainingState(
             model: model, ema: ema, optimizer: optimizer,
             progress: TrainingProgress(step: Int(progress[0]), epoch: Int(progress[1]), stepInEpoch: Int(progress[2])),

@@ -29,6 +29,10 @@ public enum InferenceModel {
                 weights[name] = t.floatTensor()
             }
         }
+        // A NaN or infinity in any weight turns every output black; refuse it here, by name.
+        for (name, t) in weights.sorted(by: { $0.key < $1.key }) where !t.scalars.allSatisfy(\.isFinite) {
+            throw ConfigError("\(path): tensor \(name) holds non-finite values (NaN or infinity); the model cannot be used")
+        }
         let model = config.makeModel()
         do { try model.load(weights) } catch {
             throw ConfigError("\(path): the weights do not fit the \(config.name) architecture: \(error)")

@@ -134,6 +134,9 @@ public final class Trainer {
             adam.state = state.optimizer
             ema = ExponentialMovingAverage(averages: state.ema, decay: 1 - 1 / Float(config.optimizer.emaHorizon))
             progress = state.progress
+            guard progress.stepInEpoch < batches.batchesPerEpoch else {
+                throw TrainingFailure(message: "\(store.latestPath): step \(progress.stepInEpoch) within its epoch, but an epoch of this data has \(batches.batchesPerEpoch) steps; the checkpoint does not belong to this data")
+            }
             guard let words = state.rngStates["noise"] else { throw TrainingFailure(message: "checkpoint lacks rng/noise") }
             noise = RandomGenerator(stateWords: words)
             guard let latent = state.sampleLatent else { throw TrainingFailure(message: "checkpoint lacks sample_latent") }

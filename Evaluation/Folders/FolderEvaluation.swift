@@ -54,8 +54,15 @@ public enum FolderEvaluation {
     /// The metrics of one pair under `metricProtocol` (and LPIPS with `lpips`).
     public static func evaluate(_ pair: EvaluationPair, under metricProtocol: MetricProtocol, scale: Int,
                                 lpips: LPIPS? = nil) throws -> ImageMetrics {
-        try metricProtocol.evaluate(output: try PNG.read(pair.output), reference: try PNG.read(pair.reference),
-                                    lr: try pair.lr.map { try PNG.read($0) }, scale: scale, lpips: lpips)
+        do {
+            return try metricProtocol.evaluate(output: try PNG.read(pair.output), reference: try PNG.read(pair.reference),
+                                               lr: try pair.lr.map { try PNG.read($0) }, scale: scale, lpips: lpips)
+        } catch let e as MetricError {
+            switch e {  // name the image the problem belongs to
+            case .sizeMismatch(let s): throw MetricError.sizeMismatch("\(pair.output): \(s)")
+            case .tooSmall(let s): throw MetricError.tooSmall("\(pair.output): \(s)")
+            }
+        }
     }
 
     /// The mean over images (LR-PSNR and LPIPS only when every image has one).

@@ -28,8 +28,9 @@ public struct ImageMetrics: Sendable, Equatable {
 
 public enum MetricError: Error, CustomStringConvertible, Equatable {
     case sizeMismatch(String)
+    case tooSmall(String)
     public var description: String {
-        switch self { case .sizeMismatch(let s): return s }
+        switch self { case .sizeMismatch(let s), .tooSmall(let s): return s }
     }
 }
 
@@ -43,6 +44,14 @@ extension MetricProtocol {
             throw MetricError.sizeMismatch("output is \(output.shape[2])×\(output.shape[1]) but the reference is \(reference.shape[2])×\(reference.shape[1])")
         }
         let o = prepared(output, scale: scale), r = prepared(reference, scale: scale)
+        let window = SSIM.windowSize
+        guard o.shape[1] >= window, o.shape[2] >= window else {
+            let crop = cropsBorderByScale ? " after the \(name) protocol's \(scale)-pixel border crop" : ""
+            throw MetricError.tooSmall("the images are \(o.shape[2])×\(o.shape[1])\(crop); SSIM needs at least \(window)×\(window)")
+        }
+        if lr != nil, output.shape[1] < scale || output.shape[2] < scale {
+            throw MetricError.tooSmall("the output is \(output.shape[2])×\(output.shape[1]), too small to downscale ×1/\(scale) for LR-PSNR")
+        }
         var lrPSNR: Double?
         if let lr {
             let down = MatlabResize.resize(ColorSpace.quantized8(output), scale: 1 / Double(scale))

@@ -9,6 +9,8 @@ import Grad
 
 public enum SSIM {
     static let radius = 5
+    /// The Gaussian window's side: images must be at least this wide and high.
+    public static let windowSize = 2 * radius + 1
     static let window: [Double] = {
         let sigma = 1.5
         let w = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }

@@ -21,6 +21,9 @@ struct Degrade: ParsableCommand {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         for file in files {
             let hr = try PNG.read(file)
+            guard hr.shape[1] >= scale, hr.shape[2] >= scale else {
+                throw InputError("\(file) is \(hr.shape[2])×\(hr.shape[1]): downscaling ×1/\(scale) would leave less than one pixel")
+            }
             let h = hr.shape[1] / scale * scale, w = hr.shape[2] / scale * scale
             let lr = MatlabResize.resize(hr.slice(start: [0, 0, 0], size: [3, h, w]), scale: 1 / Double(scale))
             let path = (output as NSString).appendingPathComponent(DIV2KNames.lowResolutionName(stem: DIV2KNames.stem(file), scale: scale))

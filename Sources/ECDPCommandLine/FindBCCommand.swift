@@ -52,6 +52,9 @@ struct FindBC: ParsableCommand {
         }
         if m == .lpips, LPIPSNetwork(rawValue: lpipsNet) == nil { throw ValidationError("--lpips-net \(lpipsNet): alex, vgg or squeeze") }
         guard candidates >= 1, references >= 1, size >= 1 else { throw ValidationError("--K, --R and --size must be at least 1") }
+        if m == .ssim, size < SSIM.windowSize {
+            throw ValidationError("--size \(size) is below SSIM's \(SSIM.windowSize)×\(SSIM.windowSize) window; use --size \(SSIM.windowSize) or more")
+        }
         _ = try parsedShard()
         do {
             guard try Sampler.parse(solver).isDeterministic else {

@@ -38,6 +38,12 @@ struct Upscale: ParsableCommand {
     func validate() throws {
         if let tile, tile < 4 { throw ValidationError("--tile must be at least 4 LR pixels") }
         if overlap < 0 { throw ValidationError("--overlap must be ≥ 0") }
+        if let tile, tile <= 2 * overlap {
+            throw ValidationError("--tile \(tile) must be more than twice --overlap \(overlap), or tiles would hold nothing but overlap")
+        }
+        guard temperature.isFinite, temperature >= 0 else {
+            throw ValidationError("--temperature must be a finite number ≥ 0, got \(temperature)")
+        }
         guard StartingNoisePolicy(rawValue: xTPolicy) != nil else {
             throw ValidationError("--x-T-policy \(xTPolicy): choose one of \(StartingNoisePolicy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -70,6 +76,7 @@ struct Upscale: ParsableCommand {
         } else {
             jobs = [(input, output)]
         }
+        try OutputPaths.refuseOverwritingInputs(jobs)
         let boundary = try xTFile.map { try loadStartingNoise($0) }
         var bar = ProgressBar(total: jobs.count, label: "upscale")
         for (i, (src, dst)) in jobs.enumerated() {

@@ -189,6 +189,11 @@ struct TrainingStateTests {
         try f.write("meta/format_version", integers: [99])
         try f.close()
         #expect(reason(newer).contains("newer version (format 99)"))
+        let absurd = dir.appendingPathComponent("absurd.h5").path
+        var damaged = state(step: 3)
+        damaged.progress.step = -5
+        try damaged.save(to: absurd)
+        #expect(reason(absurd).contains("progress (step -5, epoch 2, step in epoch 1) is negative or absurd"), "\(reason(absurd))")
         let s = try TrainingState.load(from: good)
         let h5 = try HDF5File.open(good)
         #expect(throws: CheckpointError.self) { try h5.tensor("model/w", expectedShape: [3, 4]) }

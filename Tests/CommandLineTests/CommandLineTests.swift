@@ -2,8 +2,11 @@
 // inspect → degrade → upscale → metrics on the tiny config, the file names each step hands to
 // the next, and argument errors with their exit codes.
 import ArgumentParser
+import Checkpoints
 import ECDPCommandLine
 import Foundation
+import Grad
+import Imaging
 import TestSupport
 import Testing
 
@@ -116,7 +119,10 @@ struct CommandLineTests {
         for bad in [["no-such-command"], ["info"], ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "2"],
                     ["convert", "a.pt", "b.safetensors", "--map", "nope"], ["convert", "a.pt", "b.safetensors", "--dtype", "F8"],
                     ["metrics", "--protocol", "ecdp", "--reference", "a", "--output", "b", "--lpips", "resnet"],
-                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--output", "b", "--lpips-backbone", "x.pth"]] {
+                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--output", "b", "--lpips-backbone", "x.pth"],
+                    ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--temperature", "nan"],
+                    ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--temperature", "-1"],
+                    ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "8", "--overlap", "4"]] {
             do {
                 _ = try ecdp(bad)
                 Issue.record("\(bad) did not fail")
@@ -129,7 +135,32 @@ struct CommandLineTests {
     @Test func runtimeErrorsNameTheProblemAndFail() throws {
         let dir = try FixturePaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
+        // Inputs a hostile or careless user gives: tiny images, an output that is the input,
+        // a model with a NaN in one weight.
+        let photo = try PNG.read(FixturePaths.path("Training/data/demo/test/face.png"))
+        let small = dir.appendingPathComponent("small").path, smallOut = dir.appendingPathComponent("small-out").path
+        for folder in [small, smallOut] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try PNG.write(photo.slice(start: [0, 0, 0], size: [3, 8, 8]), to: "\(folder)/a.png")
+        }
+        try PNG.write(photo.slice(start: [0, 0, 0], size: [3, 3, 3]), to: dir.appendingPathComponent("three.png").path)
+        let lrImage = dir.appendingPathComponent("lr.png").path
+        try PNG.write(photo.slice(start: [0, 0, 0], size: [3, 16, 16]), to: lrImage)
+        let shipped = FixturePaths.path("Checkpoints/pretrained/ecdp-small-demo.safetensors")
+        var poisoned = try CheckpointFormat.read(shipped)
+        let victim = poisoned.tensors.firstIndex { $0.name == "unet.in_conv.network.weight" }!
+        var values = poisoned.tensors[victim].tensor.floatTensor().scalars
+        values[7] = .nan
+        poisoned.tensors[victim].tensor = RawTensor(Tensor(values, shape: poisoned.tensors[victim].tensor.shape))
+        let nanModel = dir.appendingPathComponent("nan.safetensors").path
+        try CheckpointFormat.write(poisoned, to: nanModel)
         let cases: [([String], String)] = [
+            (["degrade", "--input", dir.appendingPathComponent("three.png").path, "--output", dir.appendingPathComponent("d").path],
+             "is 3×3: downscaling ×1/4 would leave less than one pixel"),
+            (["metrics", "--protocol", "ecdp", "--reference", small, "--output", smallOut], "SSIM needs at least 11×11"),
+            (["upscale", "--checkpoint", shipped, "--input", lrImage, "--output", lrImage, "--solver", "ddim:1"], "would overwrite the input"),
+            (["upscale", "--checkpoint", nanModel, "--input", lrImage, "--output", dir.appendingPathComponent("o.png").path],
+             "tensor unet.in_conv.network.weight holds non-finite values"),
             (["inspect", "/nonexistent/checkpoint.pt"], "/nonexistent/checkpoint.pt"),
             (["upscale", "--checkpoint", FixturePaths.path("Checkpoints/pretrained/ecdp-small-demo.safetensors"), "--input", "/nonexistent.png",
               "--output", dir.appendingPathComponent("o.png").path], "/nonexistent.png"),
