@@ -62,7 +62,7 @@ let package = Package(
 
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN", "Backbones"]),
-        .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", .product(name: "Yams", package: "Yams")], path: "Training",
+        .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", "AtomicFile", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
         .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "ECDP", "Imaging", "Checkpoints", "AtomicFile",
                                                    .product(name: "Crypto", package: "swift-crypto")], path: "Evaluation"),

@@ -1,6 +1,7 @@
 // The training loop (docs/design.md §6): Adam with the RRDB group at its own learning rate,
 // warmup + step decay, gradient value clipping, EMA; periodic validation loss, sample
 // grids and checkpoints; exact resume from `RUN/checkpoint.h5`.
+import AtomicFile
 import Checkpoints
 import ECDP
 import Evaluation
@@ -83,6 +84,7 @@ public final class Trainer {
         if let problem = config.finetuneProblem { throw TrainingFailure(message: "\(config.name): \(problem)") }
         try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         let lock = try RunLock(runDirectory: runDirectory)
+        AtomicFile.removeOrphans(in: runDirectory)
         if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
             throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
         }
@@ -104,6 +106,7 @@ public final class Trainer {
             throw TrainingFailure(message: "\(runDirectory): no checkpoint.h5 to resume from")
         }
         let lock = try RunLock(runDirectory: runDirectory)
+        AtomicFile.removeOrphans(in: runDirectory)  // temporaries of a write that was killed
         let state = try store.loadLatest()
         let config = try TrainingConfig.parse(state.configYAML, source: "\(store.latestPath) (saved config)")
         let trainer = try Trainer(config: config, runDirectory: runDirectory, state: state)

@@ -14,8 +14,7 @@ public enum AtomicFile {
                              makeError: (String) -> any Error,
                              _ write: (_ temporaryPath: String) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+        let temporary = try createTemporary(beside: url, makeError: makeError)
         do {
             try write(temporary)
             if durable, let reason = flushToDisk(temporary) { throw makeError(reason) }
@@ -28,6 +27,44 @@ public enum AtomicFile {
         }
         // The rename is in the folder's entry: flush it too (best effort).
         if durable { _ = flushToDisk(url.deletingLastPathComponent().path) }
+    }
+
+    /// Creates an empty temporary file beside `url` under an unpredictable name, with
+    /// O_CREAT | O_EXCL | O_NOFOLLOW: a file or symbolic link planted under a guessable name
+    /// cannot redirect the write elsewhere. The writer then opens it by path.
+    static func createTemporary(beside url: URL, makeError: (String) -> any Error) throws -> String {
+        let folder = url.deletingLastPathComponent()
+        for _ in 0..<16 {
+            let tag = String(UInt64.random(in: .min ... .max), radix: 16)
+            let candidate = folder.appendingPathComponent(".\(url.lastPathComponent).\(tag)\(temporarySuffix)").path
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                close(fd)
+                return candidate
+            }
+            if errno != EEXIST {
+                throw makeError("cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
+            }
+        }
+        throw makeError("cannot create a temporary file in \(folder.path): every name tried exists")
+    }
+
+    static let temporarySuffix = ".tmp"
+
+    /// Removes temporaries that a killed write left in `folder` (hidden files named
+    /// `.<name>.<tag>.tmp`, as `write` makes them). Call it only while no other process
+    /// writes there (a run folder, under its lock). Returns the names removed.
+    @discardableResult
+    public static func removeOrphans(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let orphans = names.filter { name in
+            guard name.hasPrefix("."), name.hasSuffix(temporarySuffix) else { return false }
+            let parts = name.dropFirst().dropLast(temporarySuffix.count).split(separator: ".")
+            guard parts.count >= 2, let tag = parts.last else { return false }
+            return tag.allSatisfy(\.isHexDigit)
+        }
+        for name in orphans { try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name)) }
+        return orphans
     }
 
     /// fsync of a file or folder; nil on success, else the reason.

@@ -51,4 +51,32 @@ struct AtomicFileTests {
         }
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    /// A link planted where the temporary used to go (`.NAME.PID.tmp`, guessable) is not
+    /// followed: the temporary gets an unpredictable name and is created exclusively.
+    @Test func aPlantedSymlinkDoesNotRedirectTheWrite() throws {
+        let path = folder + "/out.txt", victim = folder + "/victim.txt"
+        try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
+        let guessed = folder + "/.out.txt.\(ProcessInfo.processInfo.processIdentifier).tmp"
+        try FileManager.default.createSymbolicLink(atPath: guessed, withDestinationPath: victim)
+        var used: [String] = []
+        for _ in 0..<2 {
+            try AtomicFile.write(to: path, makeError: { _ in WriteFailed() }) { temporary in
+                used.append(temporary)
+                let attributes = try FileManager.default.attributesOfItem(atPath: temporary)
+                #expect(attributes[.type] as? FileAttributeType == .typeRegular && (attributes[.size] as? Int) == 0)
+                try "new".write(toFile: temporary, atomically: false, encoding: .utf8)
+            }
+        }
+        #expect(used.count == 2 && used[0] != used[1] && !used.contains(guessed))
+        #expect(contents(victim) == "precious" && contents(path) == "new")
+    }
+
+    @Test func orphanTemporariesAreRemovedAndNothingElse() throws {
+        let names = [".checkpoint.h5.1a2b3c4d5e6f7081.tmp", ".out.png.ff.tmp", ".lock", "notes.tmp", ".hidden", "checkpoint.h5"]
+        for name in names { try "x".write(toFile: folder + "/" + name, atomically: false, encoding: .utf8) }
+        let removed = AtomicFile.removeOrphans(in: folder)
+        #expect(Set(removed) == [".checkpoint.h5.1a2b3c4d5e6f7081.tmp", ".out.png.ff.tmp"])
+        #expect(Set(leftovers()) == [".lock", "notes.tmp", ".hidden", "checkpoint.h5"])
+    }
 }
