@@ -12,6 +12,8 @@ import Training
 /// second Ctrl-C exits at once.
 final class InterruptFlag: Sendable {
     private let raised = Atomic<Bool>(false)
+    /// The signal that raised the flag (SIGINT or SIGTERM), 0 before one arrives.
+    private let signalNumber = Atomic<Int32>(0)
     private let sources: UncheckedBox<[DispatchSourceSignal]>
 
     init() {
@@ -22,7 +24,8 @@ final class InterruptFlag: Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [weak self] in
                 guard let self else { return }
-                if self.raised.load(ordering: .relaxed) { exit(130) }
+                if self.raised.load(ordering: .relaxed) { exit(128 + sig) }
+                self.signalNumber.store(sig, ordering: .relaxed)
                 self.raised.store(true, ordering: .relaxed)
                 FileHandle.standardError.write(Data("\ninterrupted: saving a checkpoint (Ctrl-C again to quit now)\n".utf8))
             }
@@ -33,6 +36,10 @@ final class InterruptFlag: Sendable {
     }
 
     var isRaised: Bool { raised.load(ordering: .relaxed) }
+
+    /// The shell's exit status for a process stopped by the signal: 130 for Ctrl-C, 143 for
+    /// SIGTERM — a script must see that the work did not finish, even though it was saved.
+    var exitCode: ExitCode { ExitCode(128 + signalNumber.load(ordering: .relaxed)) }
 }
 
 final class UncheckedBox<T>: @unchecked Sendable {
@@ -76,6 +83,7 @@ func runTraining(_ trainer: Trainer, steps: Int) throws {
         print("finished at step \(step) (last loss \(String(format: "%.4g", lastLoss))); checkpoint \(trainer.runDirectory)/checkpoint.h5")
     case .interrupted(let step):
         print("stopped at step \(step); checkpoint saved. Continue with: ecdp resume \(trainer.runDirectory) --steps \(steps)")
+        throw interrupt.exitCode
     }
 }
 
@@ -154,6 +162,7 @@ struct PretrainRRDB: ParsableCommand {
             bar.update(step, fields: [("L1", String(format: "%.4f", loss))])
         }
         print("encoder weights: \(pretrainer.encoderWeightsPath) (step \(pretrainer.progress.step))")
+        if interrupt.isRaised && pretrainer.progress.step < steps { throw interrupt.exitCode }
     }
 }
 
