@@ -230,7 +230,9 @@ public final class Trainer {
                 loss = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) }.item
             }
             guard loss.isFinite else {
-                throw TrainingFailure(message: "loss became \(loss) at step \(progress.step + 1) (epoch \(progress.epoch)); stopped without saving — the last good checkpoint is \(store.latestPath)")
+                let last = FileManager.default.fileExists(atPath: store.latestPath)
+                    ? "the last good checkpoint is \(store.latestPath)" : "no checkpoint had been saved yet"
+                throw TrainingFailure(message: "loss became \(loss) at step \(progress.step + 1) (epoch \(progress.epoch)); stopped without saving — \(last)")
             }
             clipGradientValues(params, limit: Float(config.optimizer.clipValue))
             let factor = schedule.factor(step: progress.step, epoch: progress.epoch)

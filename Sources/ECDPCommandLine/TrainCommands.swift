@@ -80,7 +80,13 @@ func runTraining(_ trainer: Trainer, steps: Int) throws {
     }
     switch outcome {
     case .finished(let step):
-        print("finished at step \(step) (last loss \(String(format: "%.4g", lastLoss))); checkpoint \(trainer.runDirectory)/checkpoint.h5")
+        let checkpoint = (trainer.runDirectory as NSString).appendingPathComponent("checkpoint.h5")
+        let saved = FileManager.default.fileExists(atPath: checkpoint) ? "checkpoint \(checkpoint)" : "no checkpoint written"
+        if lastLoss.isNaN {
+            print("nothing to train: the run is at step \(step), already at --steps \(steps); \(saved)")
+        } else {
+            print("finished at step \(step) (last loss \(String(format: "%.4g", lastLoss))); \(saved)")
+        }
     case .interrupted(let step):
         print("stopped at step \(step); checkpoint saved. Continue with: ecdp resume \(trainer.runDirectory) --steps \(steps)")
         throw interrupt.exitCode

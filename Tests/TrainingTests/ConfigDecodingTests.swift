@@ -17,7 +17,7 @@ struct ConfigDecodingTests {
     }
 
     @Test func typosGetTheNearestKey() {
-        #expect(message(tinyText, overrides: ["data.bach=3"]).hasPrefix("c.yaml: unknown key 'data.bach' — did you mean 'data.batch'?"))
+        #expect(message(tinyText, overrides: ["data.bach=3"]).hasPrefix("--set data.bach=3: unknown key 'data.bach' — did you mean 'data.batch'?"))
         #expect(message(tinyText, overrides: ["schedule.chekpoint_every=3"]).contains("did you mean 'schedule.checkpoint_every'?"))
         #expect(message(tinyText, overrides: ["modle.channels=[16]"]).contains("did you mean 'model'?"))
         // Nothing close: the allowed keys, no guess.
@@ -26,14 +26,14 @@ struct ConfigDecodingTests {
     }
 
     @Test func wrongTypesNameTheKeyAndTheValue() {
-        #expect(message(tinyText, overrides: ["data.batch=four"]) == "c.yaml: 'data.batch' must be an integer, got 'four'")
-        #expect(message(tinyText, overrides: ["seed=-1"]) == "c.yaml: 'seed' must be a non-negative integer, got '-1'")
-        #expect(message(tinyText, overrides: ["data.augment=maybe"]) == "c.yaml: 'data.augment' must be true or false, got 'maybe'")
-        #expect(message(tinyText, overrides: ["model.channels=[16, x, 32]"]) == "c.yaml: 'model.channels[1]' must be an integer, got 'x'")
+        #expect(message(tinyText, overrides: ["data.batch=four"]) == "--set data.batch=four: 'data.batch' must be an integer, got 'four'")
+        #expect(message(tinyText, overrides: ["seed=-1"]) == "--set seed=-1: 'seed' must be a non-negative integer, got '-1'")
+        #expect(message(tinyText, overrides: ["data.augment=maybe"]) == "--set data.augment=maybe: 'data.augment' must be true or false, got 'maybe'")
+        #expect(message(tinyText, overrides: ["model.channels=[16, x, 32]"]) == "--set model.channels=[16, x, 32]: 'model.channels[1]' must be an integer, got 'x'")
         #expect(message(tinyText, overrides: ["optimizer=3"]).contains("'optimizer' must be a mapping"))
         #expect(message(tinyText, overrides: ["diffusion.parametrization=v"])
-            == "c.yaml: 'diffusion.parametrization': 'v' is not one of hybrid, eps, x0")
-        #expect(message(tinyText, overrides: ["optimizer.decay=0"]) == "c.yaml: 'optimizer.decay' must be greater than 0, got 0.0")
+            == "--set diffusion.parametrization=v: 'diffusion.parametrization': 'v' is not one of hybrid, eps, x0")
+        #expect(message(tinyText, overrides: ["optimizer.decay=0"]) == "--set optimizer.decay=0: 'optimizer.decay' must be greater than 0, got 0.0")
         #expect(message(tinyText.replacingOccurrences(of: "  batch: 2\n", with: "")) == "c.yaml: missing key 'data.batch'")
     }
 
@@ -73,6 +73,24 @@ struct ConfigDecodingTests {
         let one = try TrainingConfig.parse(tinyText, source: "c.yaml", overrides: ["data.train=/x", "optimizer.lr=2e-4"])
         #expect(one.data.train == ["/x"])
         #expect(one.yaml.contains("  lr: 0.0002\n") && one.yaml.contains("  channels: [16, 32, 32]\n"))
+    }
+
+    /// A bad value that came from `--set` is named as the `--set`, not as the file; no
+    /// number anywhere may be NaN or infinite.
+    @Test func badOverridesNameTheSetArgument() {
+        func message(_ overrides: [String], _ text: String? = nil) -> String {
+            do { _ = try TrainingConfig.parse(text ?? tinyText, source: "c.yaml", overrides: overrides); return "accepted" } catch {
+                return "\(error)"
+            }
+        }
+        #expect(message(["data.batch="]) == "--set data.batch=: 'data.batch' must be an integer, got 'null'")
+        #expect(message(["optimizer.lr=nan"]) == "--set optimizer.lr=nan: 'optimizer.lr' must be a finite number, got nan")
+        #expect(message(["optimizer.lr=1", "optimizer.lr=-.inf"]) == "--set optimizer.lr=-.inf: 'optimizer.lr' must be a finite number, got -.inf")
+        #expect(message(["data.bach=3"]).hasPrefix("--set data.bach=3: unknown key 'data.bach' — did you mean 'data.batch'?"))
+        #expect(message(["optimizer.lr=-1"]) == "--set optimizer.lr=-1: 'optimizer.lr' must be greater than 0, got -1.0")
+        // The file's own problems stay the file's.
+        #expect(message([], tinyText.replacingOccurrences(of: "lr: 1.0e-4", with: "lr: .nan"))
+                == "c.yaml: 'optimizer.lr' must be a finite number, got .nan")
     }
 
     @Test func everyLayoutSectionIsACodingKey() {

@@ -34,17 +34,56 @@ extension TrainingConfig {
         var budget = ConfigLimits.maximumNodes
         try ConfigLimits.check(root, depth: 0, budget: &budget, source: source)
         for o in overrides { try apply(override: o, to: &root) }
-        try ConfigLayout.root.check(root, path: [], source: source)
-        let config: TrainingConfig
         do {
-            config = try YAMLDecoder().decode(TrainingConfig.self, from: root)
-        } catch let error as DecodingError {
-            throw ConfigError("\(source): \(ConfigLayout.describe(error, in: root))")
-        } catch {
-            throw ConfigError("\(source): \(error)")
+            try ConfigLayout.root.check(root, path: [], source: source)
+            try requireFiniteNumbers(root, path: [], source: source)
+            let config: TrainingConfig
+            do {
+                config = try YAMLDecoder().decode(TrainingConfig.self, from: root)
+            } catch let error as DecodingError {
+                throw ConfigError("\(source): \(ConfigLayout.describe(error, in: root))")
+            } catch {
+                throw ConfigError("\(source): \(error)")
+            }
+            try config.validate(source: source)
+            return config
+        } catch let error as ConfigError {
+            throw attributed(error, source: source, overrides: overrides)
         }
-        try config.validate(source: source)
-        return config
+    }
+
+    /// A problem with a key that a `--set` gave is the `--set`'s, not the file's: name it.
+    static func attributed(_ error: ConfigError, source: String, overrides: [String]) -> ConfigError {
+        let prefix = "\(source): "
+        guard error.message.hasPrefix(prefix) else { return error }
+        let reason = String(error.message.dropFirst(prefix.count))
+        // The last --set of a key wins, so it is the one to name.
+        for o in overrides.reversed() {
+            guard let eq = o.firstIndex(of: "=") else { continue }
+            let key = o[..<eq]
+            let named = ["'\(key)'", "'\(key)[", "'\(key)."].contains { reason.contains($0) }
+            if named || reason.hasPrefix("\(key):") { return ConfigError("--set \(o): \(reason)") }
+        }
+        return error
+    }
+
+    /// YAML reads `.nan`, `.inf` (and Swift `nan`, `inf`) as numbers; no config value may be one.
+    static func requireFiniteNumbers(_ node: Node, path: [String], source: String) throws {
+        switch node {
+        case let .mapping(mapping):
+            for (key, value) in mapping { try requireFiniteNumbers(value, path: path + [key.string ?? "?"], source: source) }
+        case let .sequence(sequence):
+            for (i, value) in sequence.enumerated() { try requireFiniteNumbers(value, path: path + ["\(i)"], source: source) }
+        case let .scalar(scalar):
+            guard scalar.style == .plain else { return }
+            let text = scalar.string.lowercased()
+            let yamlSpecial = [".nan", ".inf", "+.inf", "-.inf"].contains(text)
+            if yamlSpecial || (Double(text).map { !$0.isFinite } ?? false) {
+                throw ConfigError("\(source): '\(path.joined(separator: "."))' must be a finite number, got \(scalar.string)")
+            }
+        case .alias:
+            return
+        }
     }
 
     /// `--set a.b=value`: the value is read as YAML and replaces (or adds) the key in the tree.
