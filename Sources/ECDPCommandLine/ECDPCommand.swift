@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import GradKernels
+import Imaging
 
 public struct ECDPCommand: ParsableCommand {
     public init() {}
@@ -23,6 +24,7 @@ public struct ECDPCommand: ParsableCommand {
         // Past a file-size limit (RLIMIT_FSIZE) a write should fail with EFBIG and a message
         // naming the file, not kill the process with SIGXFSZ halfway through a checkpoint.
         signal(SIGXFSZ, SIG_IGN)
+        PNG.setConversionNotice { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }
         let env = ProcessInfo.processInfo.environment
         guard env["ECDP_BLAS_SELECTED"] == nil else { return }
         var changed = false

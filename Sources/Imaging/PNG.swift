@@ -8,8 +8,40 @@ import AtomicFile
 import Foundation
 import Grad
 import PNGCodec
+import Synchronization
 
 public enum PNG {
+    /// Who hears about converted inputs, and which kinds were already reported.
+    private static let notices = Mutex<(handler: (@Sendable (String) -> Void)?, reported: Set<String>)>((nil, []))
+
+    /// `handler` receives one line the first time an input of each kind is converted on
+    /// reading (an alpha channel dropped, 16-bit samples); the command line prints it, so a
+    /// user learns once, not per image, that the file was not used as it is.
+    public static func setConversionNotice(_ handler: @escaping @Sendable (String) -> Void) {
+        notices.withLock { $0.handler = handler }
+    }
+
+    /// Forgets which kinds were reported (tests).
+    static func resetConversionNotices() { notices.withLock { $0.reported = [] } }
+
+    static func noteConversions(_ info: SourceInfo, path: String) {
+        var kinds: [(String, String)] = []
+        // PNG colour types 4 (gray + alpha) and 6 (RGBA) carry alpha.
+        if info.colorType == 4 || info.colorType == 6 {
+            kinds.append(("alpha", "\(path) has an alpha channel; it was dropped (colours kept as stored). Other such inputs are not reported."))
+        }
+        if info.bitDepth == 16 {
+            kinds.append(("16-bit", "\(path) is 16-bit; it is read at full precision, but metrics quantize to 8 bit and outputs are 8-bit PNGs. Other such inputs are not reported."))
+        }
+        for (kind, message) in kinds {
+            let handler: (@Sendable (String) -> Void)? = notices.withLock { state in
+                guard state.handler != nil, !state.reported.contains(kind) else { return nil }
+                state.reported.insert(kind)
+                return state.handler
+            }
+            handler?(message)
+        }
+    }
     /// Images larger than this many pixels are refused before memory is allocated
     /// (about 0.8 GB of fp32 at the default).
     public static let defaultPixelLimit = 1 << 26
@@ -59,6 +91,7 @@ public enum PNG {
         let w = Int(decoded.width), h = Int(decoded.height), plane = w * h
         let info = SourceInfo(width: w, height: h, bitDepth: Int(decoded.source_bit_depth),
                               colorType: Int(decoded.source_color_type), interlaced: decoded.source_interlaced != 0)
+        noteConversions(info, path: path)
         let image = Tensor(shape: [3, h, w]) { out in
             // Interleaved HWC samples → planar CHW floats.
             if decoded.bit_depth == 16 {

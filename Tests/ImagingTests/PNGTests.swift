@@ -2,7 +2,8 @@
 // one-line error naming the file and the problem; writing round-trips.
 import Foundation
 import Grad
-import Imaging
+@testable import Imaging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -90,5 +91,20 @@ struct PNGTests {
     @Test func writeErrorsNameTheProblem() {
         #expect(throws: ImageError.self) { try PNG.write(Tensor.zeros([3, 4, 4]), to: "/nonexistent-dir/x.png") }
         #expect(throws: ImageError.self) { try PNG.write(Tensor.zeros([4, 4]), to: "/tmp/x.png") }
+    }
+
+    /// Converted inputs are reported once per kind (alpha dropped, 16-bit), not per image.
+    @Test func conversionsAreReportedOncePerKind() throws {
+        let heard = Mutex<[String]>([])
+        PNG.resetConversionNotices()
+        PNG.setConversionNotice { message in heard.withLock { $0.append(message) } }
+        defer { PNG.setConversionNotice { _ in } }
+        for name in ["rgba8.png", "gray_alpha8.png", "rgba16.png", "rgb16.png", "rgb8.png"] {
+            _ = try PNG.read(FixturePaths.fixtures.appendingPathComponent("png/\(name)").path)
+        }
+        let messages = heard.withLock { $0 }
+        #expect(messages.filter { $0.contains("alpha channel") }.count == 1, "\(messages)")
+        #expect(messages.filter { $0.contains("is 16-bit") }.count == 1, "\(messages)")
+        #expect(messages.count == 2, "\(messages)")
     }
 }

@@ -22,6 +22,9 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
     /// uniform in log-SNR).
     case dpmSolver(order: Int, steps: Int)
 
+    /// The tightest rk45 tolerance accepted.
+    public static let toleranceFloor = 1e-7
+
     /// "rk45", "rk45:1e-5", "rk4:20", "heun:N", "euler:N", "ancestral", "ddpm:N", "ddim:N", "dpm2:N", "dpm3:N".
     public static func parse(_ text: String) throws -> Sampler {
         let parts = text.split(separator: ":").map(String.init)
@@ -32,7 +35,12 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
         switch parts[0] {
         case "rk45":
             if parts.count == 1 { return .dormandPrince(rtol: 1e-3, atol: 1e-3) }
-            guard parts.count == 2, let tol = Double(parts[1]), tol > 0 else { throw SolverError("--solver \(text): expected rk45 or rk45:TOL") }
+            guard parts.count == 2, let tol = Double(parts[1]), tol > 0, tol.isFinite else { throw SolverError("--solver \(text): expected rk45 or rk45:TOL") }
+            // fp32 carries ~7 digits: a tighter tolerance cannot be met and the solver
+            // would shrink its steps until it gives up.
+            guard tol >= Self.toleranceFloor else {
+                throw SolverError("--solver \(text): tolerance below \(Self.toleranceFloor), which fp32 arithmetic cannot meet")
+            }
             return .dormandPrince(rtol: tol, atol: tol)
         case "euler": return .rungeKutta(tableau: .euler, steps: try steps())
         case "heun": return .rungeKutta(tableau: .heun, steps: try steps())
