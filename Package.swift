@@ -73,7 +73,7 @@ let package = Package(
 
         // The command-line tool: its commands as a library (tested in-process), and the executable.
         .target(name: "ECDPCommandLine", dependencies: [
-            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints",
+            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),

@@ -2,6 +2,7 @@
 // over each image, averaged over the batch), Adam with warm-up and step decay at epoch
 // milestones, gradient value clipping. Writes `RUN/rrdb.safetensors` (the whole RRDBNet:
 // `rrdb.*` is what `model.rrdb_init` reads) and resumable state in `RUN/checkpoint.h5`.
+import AtomicFile
 import Checkpoints
 import ECDP
 import Foundation
@@ -22,7 +23,7 @@ public final class RRDBPretrainer {
     public init(config: TrainingConfig, runDirectory: String) throws {
         self.config = config
         self.runDirectory = runDirectory
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        try Folders.create(runDirectory)
         lock = try RunLock(runDirectory: runDirectory)
         var rng = RandomGenerator(seed: config.seed)
         net = RRDBNet(config: config.model, scale: config.data.scale, using: &rng)

@@ -82,7 +82,7 @@ public final class Trainer {
         }
         _ = try config.trainingDataset()  // a config without usable data leaves no run folder behind
         if let problem = config.finetuneProblem { throw TrainingFailure(message: "\(config.name): \(problem)") }
-        try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        try Folders.create(runDirectory)
         let lock = try RunLock(runDirectory: runDirectory)
         AtomicFile.removeOrphans(in: runDirectory)
         if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
@@ -450,7 +450,7 @@ public final class Trainer {
         }
         let grid = Tensor.concatenate(rowImages, axis: 2)
         let dir = (runDirectory as NSString).appendingPathComponent("samples")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Folders.create(dir)
         let path = (dir as NSString).appendingPathComponent(String(format: "step%07d.png", progress.step))
         try PNG.write(grid, to: path)
         return path

@@ -6,6 +6,11 @@ public enum CheckpointFormat: String, Sendable {
     case hdf5, safetensors, pytorch
 
     public static func of(_ path: String) throws -> CheckpointFormat {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CheckpointError(path, "is a folder, not a checkpoint file" + (FileManager.default.fileExists(atPath: path + "/checkpoint.h5")
+                                                                                  ? " (its run's checkpoint is \(path)/checkpoint.h5)" : ""))
+        }
         switch (path as NSString).pathExtension.lowercased() {
         case "h5", "hdf5": return .hdf5
         case "safetensors": return .safetensors

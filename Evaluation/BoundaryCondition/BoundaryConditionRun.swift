@@ -2,6 +2,7 @@
 // (`scores.csv` without sharding, `scores-<i>-of-<N>.csv` with), each line
 // `k,s_1,…,s_R`. Lines cut by an interruption are ignored and measured again. The final
 // call (no shard) merges every file, measures what is missing and writes the artifact.
+import AtomicFile
 import Checkpoints
 import Foundation
 import Grad
@@ -22,7 +23,7 @@ extension BoundaryConditionSearch {
     public func run(out: String, shard: (index: Int, count: Int)? = nil,
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> BoundaryConditionResult? {
         let folder = out + ".run"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Folders.create(folder)
         try checkRunSettings(folder)
         var known = try Self.loadScores(folder, references: references.count)
         let mine = (0..<candidates).filter { k in shard.map { k % $0.count == $0.index } ?? true }

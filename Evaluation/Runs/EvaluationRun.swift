@@ -70,7 +70,7 @@ public final class EvaluationRun {
     /// empty; done > 0 when resuming) and after every one.
     public func run(machine: MachineDescription, progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> EvaluationSummary {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Folders.create(directory)
         try checkSettings()
         let names = try ImageFolder.list(hrFolder).map { ($0 as NSString).lastPathComponent }
         let selected = settings.limit.map { Array(names.prefix($0)) } ?? names
@@ -162,7 +162,7 @@ public final class EvaluationRun {
         var reference = hrPath
         let hr = hrFull.slice(start: [0, 0, 0], size: [3, h, w])
         if h != hrFull.shape[1] || w != hrFull.shape[2] {
-            try FileManager.default.createDirectory(atPath: path("hr"), withIntermediateDirectories: true)
+            try Folders.create(path("hr"))
             reference = path("hr", name)
             if !FileManager.default.fileExists(atPath: reference) { try PNG.write(hr, to: reference) }
         }
@@ -179,7 +179,7 @@ public final class EvaluationRun {
                 throw EvaluationInputError("\(found): \(lr.shape[2])×\(lr.shape[1]) × \(scale) is not the reference's \(w)×\(h)")
             }
         } else {
-            try FileManager.default.createDirectory(atPath: path("lr"), withIntermediateDirectories: true)
+            try Folders.create(path("lr"))
             lrPath = path("lr", DIV2KNames.lowResolutionName(stem: stem, scale: scale))
             lr = ColorSpace.quantized8(MatlabResize.resize(hr, scale: 1 / Double(scale)))
             if !FileManager.default.fileExists(atPath: lrPath) { try PNG.write(lr, to: lrPath) }
@@ -216,7 +216,7 @@ public final class EvaluationRun {
             file = "\(stem)_\(noise)_s\(job.seed ?? 0).png"
         }
         let seconds = Date().timeIntervalSince(started)
-        try FileManager.default.createDirectory(atPath: path("sr", folder), withIntermediateDirectories: true)
+        try Folders.create(path("sr", folder))
         let output = path("sr", folder, file)
         try PNG.write(image.reshaped(Array(image.shape.dropFirst())), to: output)
         // Measured from the written file, as `ecdp metrics` would.

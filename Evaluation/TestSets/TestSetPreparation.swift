@@ -10,6 +10,7 @@
 //             official ImageNet test set), resized to size × size (256), LR ×1/4, 8-bit passes.
 // - patches:  `count` random size² patches (image and position drawn from the seed), LR by
 //             torchvision's antialiased bicubic ×1/scale (the BC paper), saved as 8-bit PNG.
+import AtomicFile
 import Foundation
 import Grad
 import Imaging
@@ -77,7 +78,7 @@ public enum TestSetPreparation {
         let sources = try ImageFolder.list(input)
         let fm = FileManager.default
         for folder in ["hr", "lr"] {
-            try fm.createDirectory(atPath: (output as NSString).appendingPathComponent(folder), withIntermediateDirectories: true)
+            try Folders.create((output as NSString).appendingPathComponent(folder))
         }
         let plan = try self.plan(recipe, sources: sources)
         var entries: [TestSetEntry] = []

@@ -1,5 +1,6 @@
 // `ecdp degrade`: make LR images from HR images with MATLAB-compatible bicubic (the SR
 // papers' degradation), saved as 8-bit PNG with DIV2K naming (`<stem>x<scale>.png`).
+import AtomicFile
 import ArgumentParser
 import Foundation
 import Imaging
@@ -18,7 +19,7 @@ struct Degrade: ParsableCommand {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw InputError("\(input): no such file or folder") }
         let files = isDir.boolValue ? try ImageFolder.list(input) : [input]
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try Folders.create(output)
         for file in files {
             let hr = try PNG.read(file)
             guard hr.shape[1] >= scale, hr.shape[2] >= scale else {

@@ -2,6 +2,7 @@
 // demo photographs (showing the loss fall), then super-resolves a held-out photograph
 // ×4 with the shipped pretrained `small` model and writes the images, the metrics
 // (with their protocols) and the loss plot.
+import AtomicFile
 import ArgumentParser
 import ECDP
 import Evaluation
@@ -26,7 +27,7 @@ struct Demo: ParsableCommand {
     func run() throws {
         threadOptions.apply()
         let fm = FileManager.default
-        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try Folders.create(output)
         func out(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
 
         // 1. Brief training from scratch, so a new user sees the whole loop run.

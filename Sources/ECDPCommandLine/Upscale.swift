@@ -1,4 +1,5 @@
 // `ecdp upscale`: super-resolve images with a trained model.
+import AtomicFile
 import ArgumentParser
 import ECDP
 import Evaluation
@@ -67,7 +68,7 @@ struct Upscale: ParsableCommand {
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw InputError("\(input): no such file or folder") }
         let jobs: [(String, String)]
         if isDir.boolValue {
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try Folders.create(output)
             // DIV2K-style LR names (0801x4.png) give SR outputs named like their HR (0801.png).
             jobs = try ImageFolder.list(input).map { path in
                 let name = DIV2KNames.highResolutionStem(ofLowResolution: path, scale: cfg.data.scale)

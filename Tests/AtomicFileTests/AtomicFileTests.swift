@@ -79,4 +79,14 @@ struct AtomicFileTests {
         #expect(Set(removed) == [".checkpoint.h5.1a2b3c4d5e6f7081.tmp", ".out.png.ff.tmp"])
         #expect(Set(leftovers()) == [".lock", "notes.tmp", ".hidden", "checkpoint.h5"])
     }
+
+    @Test func foldersInTheWayOfAFolderAreNamedPlainly() throws {
+        let file = folder + "/file"
+        try "x".write(toFile: file, atomically: false, encoding: .utf8)
+        #expect(throws: FolderError("\(file) is a file, but a folder is needed there")) { try Folders.create(file) }
+        #expect(throws: FolderError("cannot create the folder \(file)/a/b: \(file) is a file")) { try Folders.create(file + "/a/b") }
+        try Folders.create(folder + "/new/deeper")
+        try Folders.create(folder + "/new/deeper")  // already there: nothing to do
+        #expect(FileManager.default.fileExists(atPath: folder + "/new/deeper"))
+    }
 }
