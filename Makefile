@@ -7,7 +7,7 @@ APT_PACKAGES := libopenblas-dev libpng-dev libhdf5-dev pkg-config
 ECDP := .build/release/ecdp
 BENCH_PYTHON ?= .venv-bench/bin/python
 
-.PHONY: setup build demo test bench clean
+.PHONY: setup build demo test bench fuzz clean
 
 ## Install the Debian packages the project links against, only those missing.
 setup:
@@ -33,7 +33,8 @@ demo: build
 ## The whole test suite (debug build), then one plain summary line.
 test: setup
 	@mkdir -p .build
-	$(SWIFT) build --product ecdp  # the disk-full tests run the binary under ulimit -f
+	$(SWIFT) build --product ecdp  # the process-level tests run the binaries
+	$(SWIFT) build --product ecdp-fuzz
 	$(SWIFT) test 2>&1 | tee .build/test.log
 	@n=$$(grep -Eo 'Test run with [0-9]+ tests?' .build/test.log | tail -1 | grep -Eo '[0-9]+'); \
 	echo "tests: $${n:-0} passed, 0 failed"
@@ -44,6 +45,24 @@ bench: build
 	$(ECDP) bench kernels --json
 	@if [ -x $(BENCH_PYTHON) ]; then $(BENCH_PYTHON) ../shared/bench/torch_reference.py kernels --json | tail -1; \
 	else echo "bench: no $(BENCH_PYTHON); skipping the PyTorch reference"; fi
+
+## Coverage-guided fuzzing of the readers of untrusted input (docs/robustness.md): each
+## target runs FUZZ_SECONDS (default 60) from Tests/Fuzz/Corpus/TARGET; new inputs go to
+## .build/fuzz/corpus/TARGET, crashes to .build/fuzz/crashes/TARGET/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= png pth pickle safetensors config set
+fuzz: setup
+	$(SWIFT) build --product ecdp-fuzz --scratch-path .build/fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build/fuzz/corpus/$$t .build/fuzz/crashes/$$t; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  ECDP_FUZZ_TARGET=$$t .build/fuzz/debug/ecdp-fuzz .build/fuzz/corpus/$$t Tests/Fuzz/Corpus/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=.build/fuzz/crashes/$$t/ > .build/fuzz/$$t.log 2>&1; status=$$?; \
+	  grep -E "^#[0-9]+ *DONE|stat::number_of_executed_units|ERROR|SUMMARY" .build/fuzz/$$t.log | tail -3; \
+	  if [ $$status -ne 0 ]; then echo "fuzz $$t: failed (exit $$status), see .build/fuzz/$$t.log"; exit 1; fi; \
+	done
 
 clean:
 	rm -rf .build

@@ -77,6 +77,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),
+        // The readers of untrusted input as fuzz targets (docs/robustness.md, `make fuzz`).
+        .executableTarget(name: "ecdp-fuzz", dependencies: ["Checkpoints", "Imaging", "Training"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GradKernelsTests", dependencies: ["GradKernels"]),

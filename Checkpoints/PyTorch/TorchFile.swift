@@ -17,8 +17,16 @@ public enum TorchFile {
         catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
         guard !bytes.isEmpty else { throw CheckpointError(path, "empty file") }
         if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try loadZip(path) }
-        if bytes.first == 0x80 { return try loadLegacy(bytes, path: path) }
-        throw CheckpointError(path, "not a PyTorch file (neither a zip archive nor a pickle stream)")
+        return try load(contents: bytes, name: path)
+    }
+
+    /// Reads a legacy torch stream held in memory (`name` labels errors). A zip container
+    /// must be read from its file.
+    public static func load(contents bytes: [UInt8], name: String) throws -> PickleValue {
+        guard !bytes.isEmpty else { throw CheckpointError(name, "empty file") }
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { throw CheckpointError(name, "a zip container: read it from its file") }
+        if bytes.first == 0x80 { return try loadLegacy(bytes, path: name) }
+        throw CheckpointError(name, "not a PyTorch file (neither a zip archive nor a pickle stream)")
     }
 
     // MARK: Zip container

@@ -11,6 +11,28 @@ import Testing
 struct ProcessLevelTests {
     static let binary = FixturePaths.path(".build/debug/ecdp")
 
+    /// Runs `executable` to its end from the repository root; returns its exit status (nil
+    /// if a signal ended it), stdout and stderr.
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32?, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = FixturePaths.repositoryRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes while the process runs, so neither fills up and blocks it.
+        nonisolated(unsafe) var errorData = Data()
+        let reader = Thread { errorData = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let outputData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { usleep(1000) }
+        return (process.terminationReason == .exit ? process.terminationStatus : nil,
+                String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/ecdp (make test builds it)"),
           arguments: ["h5", "safetensors"])
     func aFileSizeLimitEndsInAMessage(_ format: String) throws {
@@ -18,17 +40,10 @@ struct ProcessLevelTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let output = dir.appendingPathComponent("out.\(format)").path
         let source = FixturePaths.path("Checkpoints/pretrained/ecdp-small-demo.safetensors")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         // 1000 blocks of 1 KB: the 11.6 MB model cannot fit.
-        process.arguments = ["-c", "ulimit -f 1000 && exec \"$0\" convert \"$1\" \"$2\"", Self.binary, source, output]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = Pipe()
-        try process.run()
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "status \(process.terminationStatus): \(message)")
+        let result = try Self.run("/bin/sh", ["-c", "ulimit -f 1000 && exec \"$0\" convert \"$1\" \"$2\"", Self.binary, source, output])
+        let message = result.stderr
+        #expect(result.status == 1, "status \(String(describing: result.status)): \(message)")
         #expect(message.hasPrefix("Error: \(output):"), "\(message)")
         #expect(message.split(separator: "\n").count == 1, "\(message)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "leftovers")
@@ -55,5 +70,16 @@ struct ProcessLevelTests {
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 143, "status \(process.terminationStatus)")
         #expect(FileManager.default.fileExists(atPath: run + "/checkpoint.h5"))
+    }
+
+    /// The fuzz corpus (seeds and every input that once crashed a reader) replays through
+    /// the readers without a crash (docs/robustness.md; `make fuzz` grows it).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: FixturePaths.path(".build/debug/ecdp-fuzz")), "needs .build/debug/ecdp-fuzz"),
+          arguments: ["png", "pth", "pickle", "safetensors", "config", "set"])
+    func fuzzCorpusReplaysWithoutACrash(_ target: String) throws {
+        let result = try Self.run(FixturePaths.path(".build/debug/ecdp-fuzz"), [target, FixturePaths.path("Tests/Fuzz/Corpus/\(target)")])
+        let text = result.stdout
+        #expect(result.status == 0, "\(target): status \(String(describing: result.status)) \(result.stderr)")
+        #expect(text.contains("\(target): ") && text.contains("no crash") && !text.contains(": 0 inputs"), "\(text)")
     }
 }
