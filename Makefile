@@ -53,11 +53,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= png pth pickle safetensors config set
 fuzz: setup
 	$(SWIFT) build --product ecdp-fuzz --scratch-path .build/fuzz \
-	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .build/fuzz/corpus/$$t .build/fuzz/crashes/$$t; \
 	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
-	  ECDP_FUZZ_TARGET=$$t .build/fuzz/debug/ecdp-fuzz .build/fuzz/corpus/$$t Tests/Fuzz/Corpus/$$t \
+	  ECDP_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no .build/fuzz/debug/ecdp-fuzz .build/fuzz/corpus/$$t Tests/Fuzz/Corpus/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix=.build/fuzz/crashes/$$t/ > .build/fuzz/$$t.log 2>&1; status=$$?; \
 	  grep -E "^#[0-9]+ *DONE|stat::number_of_executed_units|ERROR|SUMMARY" .build/fuzz/$$t.log | tail -3; \

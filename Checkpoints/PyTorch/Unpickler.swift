@@ -71,12 +71,12 @@ struct Unpickler {
                 push(.float(Double(bitPattern: b.reduce(0) { $0 << 8 | UInt64($1) })))
             case 0x58: push(.string(try utf8(Int(try littleEndian(4)))))   // BINUNICODE
             case 0x8C: push(.string(try utf8(Int(try byte()))))            // SHORT_BINUNICODE
-            case 0x8D: push(.string(try utf8(Int(try littleEndian(8)))))   // BINUNICODE8
+            case 0x8D: push(.string(try utf8(try length8())))   // BINUNICODE8
             case 0x54: push(.string(try latin1(Int(try littleEndian(4)))))  // BINSTRING
             case 0x55: push(.string(try latin1(Int(try byte()))))          // SHORT_BINSTRING
             case 0x42: push(.bytes(try take(Int(try littleEndian(4)))))     // BINBYTES
             case 0x43: push(.bytes(try take(Int(try byte()))))             // SHORT_BINBYTES
-            case 0x8E: push(.bytes(try take(Int(try littleEndian(8)))))    // BINBYTES8
+            case 0x8E: push(.bytes(try take(try length8())))    // BINBYTES8
             case 0x74: try pushTuple(try popMarkEntries())                         // TUPLE
             case 0x85: try pushTuple(try popEntries(1))                            // TUPLE1
             case 0x86: try pushTuple(try popEntries(2))                            // TUPLE2
@@ -148,6 +148,13 @@ struct Unpickler {
         guard n >= 0, position + n <= data.count else { throw CheckpointError(path, "truncated pickle (wanted \(n) bytes at \(position))") }
         defer { position += n }
         return Array(data[position..<(position + n)])
+    }
+
+    /// An 8-byte length; one beyond Int (or the data) is a truncated or crafted pickle.
+    private mutating func length8() throws -> Int {
+        let raw = try littleEndian(8)
+        guard raw <= UInt64(data.count) else { throw CheckpointError(path, "truncated pickle (a length of \(raw) bytes at \(position - 8))") }
+        return Int(raw)
     }
 
     private mutating func littleEndian(_ n: Int) throws -> UInt64 {
