@@ -16,7 +16,10 @@ public enum TorchFile {
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)) }
         catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
         guard !bytes.isEmpty else { throw CheckpointError(path, "empty file") }
-        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try loadZip(path) }
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            try ZipCheck.validate(bytes, path: path)
+            return try loadZip(path)
+        }
         return try load(contents: bytes, name: path)
     }
 
