@@ -70,7 +70,8 @@ public enum TorchFile {
 
     static func extract(_ archive: Archive, _ entry: Entry, _ path: String) throws -> [UInt8] {
         let declared = Int(clamping: entry.uncompressedSize), compressed = Int(clamping: entry.compressedSize)
-        guard declared <= max(compressed, 1) * inflationLimit || declared <= 1 << 20 else {
+        let (bound, overflow) = max(compressed, 1).multipliedReportingOverflow(by: inflationLimit)
+        guard declared <= (overflow ? .max : bound) || declared <= 1 << 20 else {
             throw CheckpointError(path, "zip entry \(entry.path) inflates \(compressed) bytes to \(declared) "
                                   + "(torch.save stores entries uncompressed; refusing a likely zip bomb)")
         }
