@@ -69,14 +69,16 @@ public enum TorchFile {
     static let inflationLimit = 32
 
     static func extract(_ archive: Archive, _ entry: Entry, _ path: String) throws -> [UInt8] {
-        let declared = Int(clamping: entry.uncompressedSize), compressed = Int(clamping: entry.compressedSize)
+        // A compressed size beyond the file is a lie; count it as the file's size.
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? Int.max
+        let declared = Int(clamping: entry.uncompressedSize), compressed = min(Int(clamping: entry.compressedSize), fileSize)
         let (bound, overflow) = max(compressed, 1).multipliedReportingOverflow(by: inflationLimit)
         guard declared <= (overflow ? .max : bound) || declared <= 1 << 20 else {
             throw CheckpointError(path, "zip entry \(entry.path) inflates \(compressed) bytes to \(declared) "
                                   + "(torch.save stores entries uncompressed; refusing a likely zip bomb)")
         }
         var out = [UInt8]()
-        out.reserveCapacity(declared)
+        out.reserveCapacity(min(declared, 64 << 20))  // grows past that only with real data
         struct Overrun: Error {}
         do {
             _ = try archive.extract(entry, skipCRC32: false) { chunk in
