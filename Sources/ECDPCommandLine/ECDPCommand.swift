@@ -14,6 +14,24 @@ public struct ECDPCommand: ParsableCommand {
         subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Inspect.self, Convert.self]
     )
 
+    /// Parses and runs the command line, exiting with the project's codes: 0 success, 1 a
+    /// failure (one line on stderr), 2 a usage error (ArgumentParser's own is 64), 128 + N
+    /// after signal N stopped a run (docs/robustness.md).
+    public static func runAndExit() -> Never {
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { print(message) } else { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            }
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+
     /// Re-executes the tool once with OpenBLAS's load-time settings fixed, which it reads
     /// only when it loads: `OPENBLAS_CORETYPE` when its own kernel choice is known to be
     /// slower on this CPU (see `BLAS.recommendedCoreType`), and `OPENBLAS_NUM_THREADS=1`

@@ -2,4 +2,4 @@
 import ECDPCommandLine
 
 ECDPCommand.selectBLASKernels()
-ECDPCommand.main(nil)
+ECDPCommand.runAndExit()

@@ -82,4 +82,17 @@ struct ProcessLevelTests {
         #expect(result.status == 0, "\(target): status \(String(describing: result.status)) \(result.stderr)")
         #expect(text.contains("\(target): ") && text.contains("no crash") && !text.contains(": 0 inputs"), "\(text)")
     }
+
+    /// The exit codes a script sees: 0 success, 1 a failure with one line, 2 a usage error.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/ecdp (make test builds it)"))
+    func exitCodesAreZeroOneTwo() throws {
+        let success = try Self.run(Self.binary, ["info", "--config", "tiny"])
+        #expect(success.status == 0 && success.stdout.contains("824310"), "\(success)")
+        let failure = try Self.run(Self.binary, ["inspect", "/nonexistent/model.safetensors"])
+        #expect(failure.status == 1 && failure.stderr == "Error: /nonexistent/model.safetensors: no such file\n", "\(failure)")
+        for usage in [["no-such-command"], ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--temperature", "nan"]] {
+            let result = try Self.run(Self.binary, usage)
+            #expect(result.status == 2 && result.stderr.hasPrefix("Error: "), "\(usage): \(result)")
+        }
+    }
 }
