@@ -29,7 +29,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Folder of LR PNG images (default: made from the HR images).") var lr: String?
     @Option(help: "Scale factor (default: the model's).") var scale: Int?
     @Option(name: .customLong("protocol"), help: "Metric protocol: ecdp or basicsr.") var protocolName: String
-    @Option(name: .customLong("solver"), help: "Sampler (repeatable): rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N, dpm3:N, bicubic.")
+    @Option(name: .customLong("solver"), help: "Sampler (repeatable): rk45[:TOL[:MAX_NFE]], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N, dpm3:N, bicubic.")
     var solvers: [String]
     @Option(name: .customLong("temperature"), help: "Temperature τ of x_T ~ N(0, τ²I) (repeatable).") var temperatures: [Double] = [1]
     @Option(help: "Seeds, comma-separated.") var seeds = "0"

@@ -12,7 +12,7 @@ struct Upscale: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Super-resolve PNG images (a file or a folder) with a trained ECDP model.",
         discussion: """
-        Solvers: rk45[:TOL] (probability-flow ODE, adaptive Dormand–Prince, atol = rtol = 1e-3 by default, as the paper),
+        Solvers: rk45[:TOL[:MAX_NFE]] (probability-flow ODE, adaptive Dormand–Prince, atol = rtol = 1e-3 by default, as the paper; at most 60,000 evaluations unless MAX_NFE says otherwise),
         euler:N, heun:N, rk4:N (fixed steps), ancestral (300 steps), ddim:N, dpm2:N, dpm3:N (DPM-Solver multistep).
         --tile N (LR pixels) splits large inputs into overlapping tiles sampled from one global noise field
         and blended across the overlap. --x-T FILE gives the starting noise (a safetensors file with one
@@ -24,7 +24,7 @@ struct Upscale: ParsableCommand {
     @Option(help: "Config name or YAML, when the checkpoint does not carry one.") var config: String?
     @Option(help: "LR PNG file or folder.") var input: String
     @Option(help: "Output PNG file or folder.") var output: String
-    @Option(help: "Sampler: rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N, dpm3:N.") var solver = "rk45"
+    @Option(help: "Sampler: rk45[:TOL[:MAX_NFE]], euler:N, heun:N, rk4:N, ancestral, ddim:N, dpm2:N, dpm3:N.") var solver = "rk45"
     @Option(help: "Random seed of the starting noise.") var seed: UInt64 = 0
     @Option(help: "Temperature τ of the starting noise x_T ~ N(0, τ²I).") var temperature: Float = 1
     @Option(help: "Tile size in LR pixels (default: the whole image at once).") var tile: Int?

@@ -144,6 +144,18 @@ struct GaussianTargetTests {
         #expect(try ddimError(300) < e2)
     }
 
+    /// rk45:TOL:MAX_NFE stops with an error naming the cap instead of running on.
+    @Test func dormandPrinceStopsAtItsEvaluationCap() throws {
+        #expect(try Sampler.parse("rk45:1e-4:500") == .dormandPrince(rtol: 1e-4, atol: 1e-4, maxEvaluations: 500))
+        #expect(try Sampler.parse("rk45:1e-4") == .dormandPrince(rtol: 1e-4, atol: 1e-4, maxEvaluations: Sampler.defaultMaxEvaluations))
+        do {
+            _ = try error("rk45:1e-6:25", xT: xT(1))
+            Issue.record("the cap did not stop the solve")
+        } catch let e as SolverError {
+            #expect("\(e)".contains("gave up after 4 steps") && "\(e)".contains("rk45:TOL:MAX_NFE"), "\(e)")
+        }
+    }
+
     /// Dormand–Prince's global error follows its tolerance.
     @Test func dormandPrinceErrorFollowsTheTolerance() throws {
         let x = xT(1)

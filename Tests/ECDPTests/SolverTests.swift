@@ -85,7 +85,7 @@ struct SolverTests {
     }
 
     @Test func solverSyntaxErrorsAreNamed() {
-        for bad in ["rk4", "ddim:0", "dpm4:10", "ancestral:5", "rk45:-1", "rk45:1e-12", "rk45:nan", "magic:3"] {
+        for bad in ["rk4", "ddim:0", "dpm4:10", "ancestral:5", "rk45:-1", "rk45:1e-12", "rk45:nan", "rk45:1e-3:3", "rk45:1e-3:x", "rk45:1e-3:9:9", "magic:3"] {
             #expect(throws: SolverError.self, "\(bad)") { try Sampler.parse(bad) }
         }
     }

@@ -145,7 +145,7 @@ public struct DormandPrince: Sendable {
         var last: (y0: Tensor, s0: Double, h: Double, ks: [Tensor])?
         while s1 > s {
             guard accepted + rejected < maxSteps else {
-                throw SolverError("Dormand–Prince gave up after \(maxSteps) steps at t = \(direction * s) (rtol \(rtol), atol \(atol))")
+                throw SolverError("Dormand–Prince gave up after \(maxSteps) steps (\(nfe) network evaluations) at t = \(direction * s) (rtol \(rtol), atol \(atol)); loosen the tolerance or raise the cap (rk45:TOL:MAX_NFE)")
             }
             var step = h, end = s + h
             var onJump = false

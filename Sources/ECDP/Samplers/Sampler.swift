@@ -8,8 +8,9 @@ import Grad
 public typealias NoiseEstimator = (Tensor, Double) -> Tensor
 
 public enum Sampler: Sendable, Equatable, CustomStringConvertible {
-    /// Probability-flow ODE, adaptive Dormand–Prince 5(4).
-    case dormandPrince(rtol: Double, atol: Double)
+    /// Probability-flow ODE, adaptive Dormand–Prince 5(4), giving up (with an error) past
+    /// `maxEvaluations` network evaluations.
+    case dormandPrince(rtol: Double, atol: Double, maxEvaluations: Int = Sampler.defaultMaxEvaluations)
     /// Probability-flow ODE, fixed steps with a Runge–Kutta tableau (euler, heun, rk4).
     case rungeKutta(tableau: ButcherTableau, steps: Int)
     /// The 300-step ancestral (DDPM) sampler.
@@ -24,8 +25,11 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
 
     /// The tightest rk45 tolerance accepted.
     public static let toleranceFloor = 1e-7
+    /// rk45's default cap on network evaluations: generous (the official settings need
+    /// ~100–300), but a bound, so a pathological model or input cannot run for days.
+    public static let defaultMaxEvaluations = 60_000
 
-    /// "rk45", "rk45:1e-5", "rk4:20", "heun:N", "euler:N", "ancestral", "ddpm:N", "ddim:N", "dpm2:N", "dpm3:N".
+    /// "rk45", "rk45:1e-5", "rk45:1e-5:2000" (at most 2000 evaluations), "rk4:20", "heun:N", "euler:N", "ancestral", "ddpm:N", "ddim:N", "dpm2:N", "dpm3:N".
     public static func parse(_ text: String) throws -> Sampler {
         let parts = text.split(separator: ":").map(String.init)
         func steps() throws -> Int {
@@ -35,13 +39,19 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
         switch parts[0] {
         case "rk45":
             if parts.count == 1 { return .dormandPrince(rtol: 1e-3, atol: 1e-3) }
-            guard parts.count == 2, let tol = Double(parts[1]), tol > 0, tol.isFinite else { throw SolverError("--solver \(text): expected rk45 or rk45:TOL") }
+            guard parts.count <= 3, let tol = Double(parts[1]), tol > 0, tol.isFinite else {
+                throw SolverError("--solver \(text): expected rk45, rk45:TOL or rk45:TOL:MAX_NFE")
+            }
             // fp32 carries ~7 digits: a tighter tolerance cannot be met and the solver
             // would shrink its steps until it gives up.
             guard tol >= Self.toleranceFloor else {
                 throw SolverError("--solver \(text): tolerance below \(Self.toleranceFloor), which fp32 arithmetic cannot meet")
             }
-            return .dormandPrince(rtol: tol, atol: tol)
+            guard parts.count == 3 else { return .dormandPrince(rtol: tol, atol: tol) }
+            guard let cap = Int(parts[2]), cap >= 7 else {
+                throw SolverError("--solver \(text): MAX_NFE must be an integer of at least 7 (one Dormand–Prince step)")
+            }
+            return .dormandPrince(rtol: tol, atol: tol, maxEvaluations: cap)
         case "euler": return .rungeKutta(tableau: .euler, steps: try steps())
         case "heun": return .rungeKutta(tableau: .heun, steps: try steps())
         case "rk4": return .rungeKutta(tableau: .rk4, steps: try steps())
@@ -53,13 +63,14 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
         case "dpm2": return .dpmSolver(order: 2, steps: try steps())
         case "dpm3": return .dpmSolver(order: 3, steps: try steps())
         default:
-            throw SolverError("--solver \(text): unknown solver; use rk45[:TOL], euler:N, heun:N, rk4:N, ancestral, ddpm:N, ddim:N, dpm2:N or dpm3:N")
+            throw SolverError("--solver \(text): unknown solver; use rk45[:TOL[:MAX_NFE]], euler:N, heun:N, rk4:N, ancestral, ddpm:N, ddim:N, dpm2:N or dpm3:N")
         }
     }
 
     public var description: String {
         switch self {
-        case let .dormandPrince(r, a): return "rk45(rtol \(r), atol \(a))"
+        case let .dormandPrince(r, a, cap):
+            return "rk45(rtol \(r), atol \(a)" + (cap == Self.defaultMaxEvaluations ? ")" : ", at most \(cap) NFE)")
         case let .rungeKutta(tableau, n): return "\(tableau.name):\(n)"
         case .ancestral: return "ancestral"
         case let .ddim(n): return "ddim:\(n)"
@@ -82,9 +93,10 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
                     endTime: Double = 0.1) throws -> (x0: Tensor, evaluations: Int) {
         let flow: (Tensor, Double) -> Tensor = { x, t in sde.probabilityFlowDrift(x: x, noise: eps(x, t), time: t) }
         switch self {
-        case let .dormandPrince(rtol, atol):
+        case let .dormandPrince(rtol, atol, cap):
             // The official call passes its end time as a jump time: the last step lands on it.
-            let r = try DormandPrince(rtol: rtol, atol: atol).integrate(flow, from: xT, t0: sde.horizon, t1: endTime,
+            // A step costs 6 evaluations (the first one 7).
+            let r = try DormandPrince(rtol: rtol, atol: atol, maxSteps: max(1, (cap - 1) / 6)).integrate(flow, from: xT, t0: sde.horizon, t1: endTime,
                                                                         jumpTimes: [endTime])
             return (r.y, r.evaluations)
         case let .rungeKutta(tableau, steps):
