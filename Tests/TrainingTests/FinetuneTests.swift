@@ -43,17 +43,18 @@ struct FinetuneTests {
     @Test func pixelFinetuneLowersThePixelLossOnItsTrainingCrops() throws {
         let dir = try FixturePaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let parent = try Trainer.start(config: try tinyConfig(["optimizer.warmup_steps=1", "optimizer.lr=1e-3"]),
+        let parent = try Trainer.start(config: try tinyConfig(["optimizer.warmup_steps=1", "optimizer.lr=1e-3", "schedule.validate_every=0",
+                                                              "schedule.sample_every=0"]),
                                        runDirectory: dir.appendingPathComponent("parent").path)
         _ = try parent.train(until: 5)
-        // Two 16² training images, each one whole crop: every step sees the same two crops.
+        // Two 32² training images, each one whole crop: every step sees the same two crops.
         let folder = dir.appendingPathComponent("crops").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let photo = try PNG.read(FixturePaths.path("Training/data/demo/train/coffee.png"))
-        try PNG.write(photo.slice(start: [0, 100, 100], size: [3, 16, 16]), to: "\(folder)/a.png")
-        try PNG.write(photo.slice(start: [0, 160, 40], size: [3, 16, 16]), to: "\(folder)/b.png")
+        try PNG.write(photo.slice(start: [0, 100, 100], size: [3, 32, 32]), to: "\(folder)/a.png")
+        try PNG.write(photo.slice(start: [0, 160, 40], size: [3, 32, 32]), to: "\(folder)/b.png")
         let cfg = try tinyConfig(["finetune.pixel_weight=50", "finetune.score_matching_weight=0", "finetune.rtol=0.05",
-                                  "finetune.atol=0.05", "data.hr_crop=16", "optimizer.lr=2e-4", "optimizer.rrdb_lr=2e-4", "optimizer.warmup_steps=1",
+                                  "finetune.atol=0.05", "data.hr_crop=32", "optimizer.lr=1e-4", "optimizer.rrdb_lr=2e-4", "optimizer.warmup_steps=1",
                                   "optimizer.ema_horizon=10", "data.batch=2", "data.augment=false", "data.train=\(folder)",
                                   "schedule.validate_every=0", "schedule.sample_every=0"])
         let ft = try Trainer.start(config: cfg, runDirectory: dir.appendingPathComponent("ft").path,
