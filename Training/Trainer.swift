@@ -77,14 +77,12 @@ public final class Trainer {
     public static func start(config: TrainingConfig, runDirectory: String, initialWeights: [String: Tensor]? = nil,
                              parent: String? = nil) throws -> Trainer {
         let fm = FileManager.default
-        if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
-            throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
-        }
         _ = try config.trainingDataset()  // a config without usable data leaves no run folder behind
         if let problem = config.finetuneProblem { throw TrainingFailure(message: "\(config.name): \(problem)") }
         try Folders.create(runDirectory)
         let lock = try RunLock(runDirectory: runDirectory)
         AtomicFile.removeOrphans(in: runDirectory)
+        // Checked under the lock, so two starts cannot both pass it.
         if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
             throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
         }
