@@ -2,7 +2,8 @@
 // One package for the whole toolkit. Dependency direction (nothing points back):
 // GradKernels ← Grad ← GradNN ← Backbones ← ECDP; GradNN ← Checkpoints; Grad ← Imaging;
 // {ECDP, Checkpoints, Imaging} ← Evaluation (metrics, LPIPS, evaluation runs);
-// {ECDP, Checkpoints, Imaging, Evaluation} ← Training; everything ← ECDPCommandLine ← ecdp.
+// {ECDP, Checkpoints, Imaging, Evaluation} ← Training; {Training, Evaluation} ← Reproduction (the
+// table orchestration); everything ← ECDPCommandLine ← ecdp.
 // Every target lists the modules it imports (no @_exported imports).
 import PackageDescription
 
@@ -65,15 +66,20 @@ let package = Package(
         .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", "AtomicFile", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
         .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "ECDP", "Imaging", "Checkpoints", "AtomicFile",
-                                                   .product(name: "Crypto", package: "swift-crypto")], path: "Evaluation"),
+                                                   .product(name: "Crypto", package: "swift-crypto")], path: "Evaluation", exclude: ["tables"]),
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"]),
+        // The table orchestration: trains, searches and evaluates what a paper table needs
+        // (specs in Evaluation/tables/), caching every step by the hash of its inputs.
+        .target(name: "Reproduction", dependencies: ["Grad", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints",
+                                                     "AtomicFile", .product(name: "Yams", package: "Yams"),
+                                                     .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Checkpoints", dependencies: ["Grad", "GradNN", "HDF5Bridge", "AtomicFile",
                                                     .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Checkpoints", exclude: ["pretrained", "lpips"]),
 
         // The command-line tool: its commands as a library (tested in-process), and the executable.
         .target(name: "ECDPCommandLine", dependencies: [
-            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile",
+            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),
@@ -90,6 +96,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ECDP", "Checkpoints", "Evaluation", "Grad", "GradNN", "Imaging", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Grad", "GradNN", "TestSupport"]),
         .testTarget(name: "ECDPTests", dependencies: ["ECDP", "Checkpoints", "Grad", "GradNN", "TestSupport"]),
+        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Evaluation", "Training", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["ECDPCommandLine", "TestSupport", "Training", "Checkpoints", "Grad", "Imaging",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],

@@ -8,8 +8,11 @@ import Foundation
 import Grad
 
 public enum InferenceModel {
-    /// The model with its EMA weights, and the config it was built from.
-    public static func load(checkpoint path: String, config fallback: TrainingConfig? = nil) throws -> (model: ECDPModel, config: TrainingConfig) {
+    /// The model with its EMA weights, and the config it was built from. `overrides`
+    /// ("diffusion.gamma=0.5") change the saved config before the model is built — sampling
+    /// settings such as γ, which training does not depend on in the hybrid parametrization.
+    public static func load(checkpoint path: String, config fallback: TrainingConfig? = nil,
+                            overrides: [String] = []) throws -> (model: ECDPModel, config: TrainingConfig) {
         var archive = try CheckpointFormat.read(path)
         let names = archive.tensors.map(\.name)
         if !names.contains(where: { $0.hasPrefix("unet.") || $0.hasPrefix("ema/") }),
@@ -17,7 +20,7 @@ public enum InferenceModel {
             archive = try KeyMap.ecdpOfficial.apply(archive)
         }
         let yaml = archive.metadata["meta/config_yaml"] ?? archive.metadata["config_yaml"]
-        guard let config = try yaml.map({ try TrainingConfig.parse($0, source: "\(path) (saved config)") }) ?? fallback else {
+        guard let config = try yaml.map({ try TrainingConfig.parse($0, source: "\(path) (saved config)", overrides: overrides) }) ?? fallback else {
             throw ConfigError("\(path) carries no config: pass --config with the architecture (e.g. --config paper-div2k)")
         }
         var weights: [String: Tensor] = [:]

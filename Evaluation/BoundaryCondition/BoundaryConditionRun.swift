@@ -21,7 +21,7 @@ extension BoundaryConditionSearch {
     /// run folder does not hold yet. Without a shard, also picks the winner and writes the
     /// artifact to `out`. `progress(done, total)` after each candidate.
     public func run(out: String, shard: (index: Int, count: Int)? = nil,
-                    progress: (Int, Int) -> Void = { _, _ in }) throws -> BoundaryConditionResult? {
+                    progress: (Int, Int) throws -> Void = { _, _ in }) throws -> BoundaryConditionResult? {
         let folder = out + ".run"
         try Folders.create(folder)
         try checkRunSettings(folder)
@@ -31,14 +31,14 @@ extension BoundaryConditionSearch {
         let handle = try Self.openAppending(file)
         defer { try? handle.close() }
         var done = mine.filter { known[$0] != nil }.count
-        progress(done, mine.count)
+        try progress(done, mine.count)
         for k in mine where known[k] == nil {
             let s = try scores(of: candidate(k))
             try handle.write(contentsOf: Data((([String(k)] + s.map { "\($0)" }).joined(separator: ",") + "\n").utf8))
             try handle.synchronize()
             known[k] = s
             done += 1
-            progress(done, mine.count)
+            try progress(done, mine.count)
         }
         guard shard == nil else { return nil }
         let matrix = (0..<candidates).map { known[$0]! }
@@ -115,6 +115,16 @@ extension BoundaryConditionSearch {
             "lpips_net": lpips?.network.rawValue ?? "",
         ]
         try Safetensors.write(TensorArchive(tensors: [("x_T", RawTensor(candidate(result.winner)))], metadata: metadata), to: path)
+    }
+
+    /// The complete score matrix of a finished search (`scores[k][i]`); an error names the
+    /// first candidate that is missing.
+    public static func scoreMatrix(_ out: String, candidates: Int, references: Int) throws -> [[Double]] {
+        let known = try loadScores(out + ".run", references: references)
+        return try (0..<candidates).map { k in
+            guard let row = known[k] else { throw EvaluationInputError("\(out).run holds no scores of candidate \(k); finish the search first") }
+            return row
+        }
     }
 
     /// The score matrix of a run folder as CSV (`candidate,ref_0,…`), for the paper's

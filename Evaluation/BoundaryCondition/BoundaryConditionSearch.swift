@@ -103,6 +103,32 @@ public struct BoundaryConditionSearch {
         }
     }
 
+    /// Every image of `hrFolder` (sorted by name) whole, as one reference each: a prepared
+    /// set of patches (`ecdp prepare --kind patches`), all of `size`². LR from `lrFolder` or by
+    /// the training degradation, as in `drawReferences`.
+    public static func allReferences(size: Int, scale: Int, hrFolder: String, lrFolder: String?) throws -> [ReferencePatch] {
+        try ImageFolder.list(hrFolder).map { path in
+            let hr = try PNG.read(path)
+            let name = (path as NSString).lastPathComponent
+            guard hr.shape[1] == size, hr.shape[2] == size else {
+                throw EvaluationInputError("\(path) is \(hr.shape[2])×\(hr.shape[1]), not the search size \(size)×\(size)")
+            }
+            var lr = ColorSpace.quantized8(MatlabResize.resize(hr, scale: 1 / Double(scale)))
+            if let lrFolder {
+                let candidates = [name, DIV2KNames.lowResolutionName(stem: DIV2KNames.stem(name), scale: scale)]
+                    .map { (lrFolder as NSString).appendingPathComponent($0) }
+                guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                    throw EvaluationInputError("no LR image for \(name) in \(lrFolder)")
+                }
+                lr = try PNG.read(found)
+                guard lr.shape[1] * scale == size, lr.shape[2] * scale == size else {
+                    throw EvaluationInputError("\(found) is not the LR image of a \(size)² patch at ×\(scale)")
+                }
+            }
+            return ReferencePatch(source: name, box: [0, 0, size, size], hr: hr, lr: lr)
+        }
+    }
+
     /// Candidate k's x_T, a function of (seed, k) alone.
     public func candidate(_ k: Int) -> Tensor {
         var rng = RandomGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(k + 1))
@@ -138,13 +164,5 @@ public struct BoundaryConditionSearch {
 
     /// Network evaluations of one solve (one reference), when the solver fixes it; nil for
     /// the adaptive `rk45`, whose count depends on the solve.
-    public var evaluationsPerSolve: Int? {
-        switch sampler {
-        case let .rungeKutta(tableau, steps): return steps * tableau.stages
-        case let .ddim(steps), let .respacedDDPM(steps): return steps
-        case let .dpmSolver(_, steps): return steps
-        case .ancestral: return 295
-        case .dormandPrince: return nil
-        }
-    }
+    public var evaluationsPerSolve: Int? { sampler.fixedEvaluations }
 }

@@ -68,7 +68,7 @@ public final class EvaluationRun {
     /// Runs what per_image.csv does not hold yet, then writes summary.json and summary.md.
     /// `progress(done, total, note)` is called once before the first measurement (note
     /// empty; done > 0 when resuming) and after every one.
-    public func run(machine: MachineDescription, progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> EvaluationSummary {
+    public func run(machine: MachineDescription, progress: (Int, Int, String) throws -> Void = { _, _, _ in }) throws -> EvaluationSummary {
         let fm = FileManager.default
         try Folders.create(directory)
         try checkSettings()
@@ -79,7 +79,7 @@ public final class EvaluationRun {
         var finished = selected.reduce(0) { n, name in n + jobs.filter { done[key(name, $0)] != nil }.count }
         let csv = try openCSV()
         defer { try? csv.close() }
-        progress(finished, total, "")
+        try progress(finished, total, "")
         var records: [EvaluationRecord] = []
         for name in selected {
             let pending = jobs.filter { done[key(name, $0)] == nil }
@@ -91,7 +91,7 @@ public final class EvaluationRun {
                 try csv.synchronize()
                 done[record.key] = record
                 finished += 1
-                progress(finished, total, "\(name) \(job.solver)\(job.temperature.map { " τ=\($0)" } ?? "") seed \(job.seed.map(String.init) ?? "-"): "
+                try progress(finished, total, "\(name) \(job.solver)\(job.temperature.map { " τ=\($0)" } ?? "") seed \(job.seed.map(String.init) ?? "-"): "
                     + "PSNR \(String(format: "%.2f", record.psnr)) dB, \(record.evaluations) NFE, \(String(format: "%.1f", record.seconds)) s")
             }
             records += jobs.map { done[key(name, $0)]! }

@@ -11,7 +11,7 @@ public struct ECDPCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
-        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Inspect.self, Convert.self]
+        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Tables.self, Inspect.self, Convert.self]
     )
 
     /// Parses and runs the command line, exiting with the project's codes: 0 success, 1 a

@@ -186,24 +186,13 @@ struct Finetune: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        var cfg = try TrainingConfig.resolve(config, overrides: overrides)
+        let cfg = try TrainingConfig.resolve(config, overrides: overrides)
         guard let ft = cfg.finetune else { throw InputError("\(config) has no `finetune` section; use e.g. --config small-finetune") }
         if ft.iqWeight > 0, ft.featureWeights == nil {
             print("note: no finetune.feature_weights — the feature term uses RANDOM FEATURES (\(ft.features.rawValue) layout, Kaiming-normal); "
                   + "every log line says so. Not a VGG loss: fine for testing the pipeline, not for perceptual results.")
         }
-        let (parentModel, parentConfig) = try InferenceModel.load(checkpoint: parent, config: cfg)
-        guard parentConfig.model == cfg.model else {
-            throw InputError("the parent's architecture (\(parentConfig.name)) differs from \(cfg.name)'s model section")
-        }
-        if cfg.sigma == nil { cfg.sigma = parentConfig.sigma }  // σ: auto inherits the parent's
-        let differences = cfg.diffusionDifferences(fromParent: parentConfig)
-        if !differences.isEmpty {
-            throw InputError("the parent \(parent) was trained with another diffusion than \(cfg.name): "
-                             + differences.joined(separator: "; ") + " — set the fine-tune's values to the parent's (--set …)")
-        }
-        let trainer = try Trainer.start(config: cfg, runDirectory: runFolder, initialWeights: parentModel.stateDict(),
-                                        parent: "\(parent) sha256:\(try sha256(ofFile: parent))")
+        let trainer = try Trainer.startFinetune(config: cfg, parent: parent, runDirectory: runFolder)
         try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
     }
 }

@@ -87,6 +87,18 @@ public enum Sampler: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Network evaluations of one solve when the sampler fixes them; nil for the adaptive
+    /// `rk45`, whose count depends on the solve.
+    public var fixedEvaluations: Int? {
+        switch self {
+        case let .rungeKutta(tableau, steps): return steps * tableau.stages
+        case let .ddim(steps), let .respacedDDPM(steps): return steps
+        case let .dpmSolver(_, steps): return steps
+        case .ancestral: return 295
+        case .dormandPrince: return nil
+        }
+    }
+
     /// Runs from x_T to x_0 (the normalized residual). Returns x_0 and the number of
     /// noise-estimator evaluations.
     public func run(_ eps: NoiseEstimator, sde: MVPSDE, xT: Tensor, using rng: inout RandomGenerator,
