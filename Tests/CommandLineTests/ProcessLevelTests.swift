@@ -95,4 +95,23 @@ struct ProcessLevelTests {
             #expect(result.status == 2 && result.stderr.hasPrefix("Error: "), "\(usage): \(result)")
         }
     }
+
+    /// `ecdp tables`: the list, a dry run (nothing written but the digest cache), the paper scale
+    /// without --data (what to download, exit 1), an unknown table (exit 1, named).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/ecdp (make test builds it)"))
+    func tablesListsPlansAndSaysWhatDataIsMissing() throws {
+        let list = try Self.run(Self.binary, ["tables", "--list"])
+        #expect(list.status == 0, "\(list)")
+        for name in ["ecdp-table1", "ecdp-table3", "ecdp-table5", "ecdp-table6", "bc-table1", "bc-fig3", "bc-table6"] {
+            #expect(list.stdout.contains("\(name): "), "\(name)")
+        }
+        let out = try FixturePaths.temporaryDirectory().path
+        let dry = try Self.run(Self.binary, ["tables", "ecdp-table6", "--dry-run", "--out", out])
+        #expect(dry.status == 0 && dry.stdout.contains("0 steps, 0 to run"), "\(dry)")
+        let paper = try Self.run(Self.binary, ["tables", "ecdp-table1", "--scale", "paper", "--dry-run", "--out", out])
+        #expect(paper.status == 1 && paper.stderr.contains("needs --data DIR holding") && paper.stderr.contains("ecdp prepare --kind div2k"),
+                "\(paper)")
+        let unknown = try Self.run(Self.binary, ["tables", "no-such-table", "--dry-run", "--out", out])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no-such-table.yaml: cannot read the table spec"), "\(unknown)")
+    }
 }
