@@ -18,8 +18,13 @@ let kernelSettings: [SwiftSetting] = {
         return "generic"
         #endif
     }()
-    guard cpu != "generic" else { return [] }
-    return [.unsafeFlags(["-target-cpu", cpu], .when(configuration: .release))]
+    // The kernels are optimised in debug builds too: the test suite runs in debug, and
+    // -Onone loops make its solver-heavy tests (adaptive solves, fine-tuning) many times
+    // slower. Debugging a kernel itself: build with ECDP_DEBUG_KERNELS=1.
+    let debug: [SwiftSetting] = Context.environment["ECDP_DEBUG_KERNELS"] == nil
+        ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
+    guard cpu != "generic" else { return debug }
+    return debug + [.unsafeFlags(["-target-cpu", cpu], .when(configuration: .release))]
 }()
 
 let package = Package(
