@@ -43,7 +43,7 @@ struct Tables: ParsableCommand {
         threadOptions.apply()
         let chosen = names == ["all"] ? TableSpec.names() : names
         let runner: TableRunner
-        do { runner = try TableRunner(names: chosen, scale: scale, data: data, out: out) } catch let e as TableSpecError {
+        do { runner = try TableRunner(names: chosen, scale: scale, data: data, out: out, dryRun: dryRun) } catch let e as TableSpecError {
             throw InputError(e.message)
         }
         if dryRun {

@@ -45,19 +45,22 @@ final class CostModel {
         return sampler.fixedEvaluations.map(Double.init) ?? assumedAdaptiveEvaluations
     }
 
-    /// The HR pixels of each image an eval or search reads.
-    static func imagePixels(_ step: PlannedStep, plan: [PlannedStep], folder reference: String) -> [Double] {
+    /// The HR pixels of each image an eval or search reads; nil when the folder is missing.
+    static func imagePixels(_ step: PlannedStep, plan: [PlannedStep], folder reference: String) -> [Double]? {
         if reference.hasPrefix("@"),
            let d = plan.first(where: { $0.names.contains(String(reference.dropFirst())) && $0.spec.kind == .patches }) {
             return Array(repeating: Double(d.spec.size! * d.spec.size!), count: d.spec.count!)
         }
-        let paths = (try? ImageFolder.list(reference)) ?? []
+        guard let paths = try? ImageFolder.list(reference) else { return nil }
         return paths.compactMap { try? PNG.size($0) }.map { Double($0.height * $0.width) }
     }
 
-    /// The estimated seconds of a step not yet done (what remains of a started training).
-    func estimate(_ step: PlannedStep, plan: [PlannedStep]) -> Double {
-        guard !step.isDone, let config = step.modelConfig else { return step.spec.kind == .patches && !step.isDone ? 1 : 0 }
+    /// The estimated seconds of a step not yet done (what remains of a started training); nil
+    /// when it depends on data that is not there.
+    func estimate(_ step: PlannedStep, plan: [PlannedStep]) -> Double? {
+        guard !step.isDone else { return 0 }
+        if step.spec.kind == .patches { return 1 }
+        guard let config = step.modelConfig else { return step.spec.kind == .model ? 0 : nil }
         let perPixel = secondsPerPixel(config)
         let s = step.spec
         switch s.kind {
@@ -72,10 +75,11 @@ final class CostModel {
             return remaining * (forward + 3 * 50) * batchPixels * perPixel
         case .search:
             let size = Double(s.size! * s.size!)
-            let r = s.allReferences ? Double(Self.imagePixels(step, plan: plan, folder: s.reference!).count) : Double(s.references!)
+            guard let r = s.allReferences ? Self.imagePixels(step, plan: plan, folder: s.reference!).map({ Double($0.count) })
+                                          : Double(s.references!) else { return nil }
             return Double(s.candidates!) * r * Self.evaluations(s.solver!) * size * perPixel
         case .eval:
-            var pixels = Self.imagePixels(step, plan: plan, folder: s.hr!)
+            guard var pixels = Self.imagePixels(step, plan: plan, folder: s.hr!) else { return nil }
             if let limit = s.limit { pixels = Array(pixels.prefix(limit)) }
             let runs = s.startingNoise == nil ? Double(s.temperatures.count * s.seeds.count) : Double(s.seeds.count)
             let evaluations = s.solvers.map(Self.evaluations).reduce(0, +)

@@ -12,8 +12,11 @@ final class FileDigests {
     private let cachePath: String
     private var cache: [String: String]
     private var changed = false
+    /// A dry run without --data: a missing `$DATA` path gets a placeholder digest.
+    let allowMissingData: Bool
 
-    init(cacheFolder: String) {
+    init(cacheFolder: String, allowMissingData: Bool = false) {
+        self.allowMissingData = allowMissingData
         cachePath = (cacheFolder as NSString).appendingPathComponent("digests.json")
         let data = FileManager.default.contents(atPath: cachePath)
         cache = data.flatMap { try? JSONDecoder().decode([String: String].self, from: $0) } ?? [:]
@@ -22,6 +25,7 @@ final class FileDigests {
     /// The file's SHA-256; an error names a missing file.
     func file(_ path: String) throws -> String {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            if allowMissingData, path.hasPrefix("$DATA") { return "missing:\(path)" }
             throw TableSpecError("\(path): no such file")
         }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
@@ -38,6 +42,7 @@ final class FileDigests {
     func folder(_ path: String) throws -> String {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            if allowMissingData, path.hasPrefix("$DATA") { return "missing:\(path)" }
             throw TableSpecError("\(path): no such folder")
         }
         let lines = try ImageFolder.list(path).map { "\(($0 as NSString).lastPathComponent) \(try file($0))" }

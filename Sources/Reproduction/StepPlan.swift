@@ -23,6 +23,8 @@ public struct PlannedStep: Sendable {
     /// The config of the model it trains or uses (for cost estimates and parameter counts).
     public var modelConfig: TrainingConfig?
     public var estimatedSeconds: Double = 0
+    /// The estimate needs data that is not there (a dry run without --data).
+    public var estimateUnknown = false
     public var isDone = false
 
     public var donePath: String { (folder as NSString).appendingPathComponent("done.json") }
@@ -47,6 +49,8 @@ public struct TablePlan: Sendable {
 
     public var scaleName: String
     public var tables: [Table]
+    /// What --data must hold, when a dry run planned without it (`$DATA/...: how`).
+    public var missingData: [String] = []
     /// Execution order (dependencies first).
     public var steps: [PlannedStep]
 
@@ -66,6 +70,8 @@ public struct TablePlan: Sendable {
 struct Planner {
     let scaleName: String
     let data: String?
+    /// A dry run plans without --data: `$DATA` paths stay as written and count as missing.
+    let allowMissingData: Bool
     let out: String
     let digests: FileDigests
     /// Steps shared by every table (`Evaluation/tables/common.yaml`), by scale.
@@ -74,11 +80,16 @@ struct Planner {
     func plan(_ specs: [TableSpec]) throws -> TablePlan {
         var steps: [PlannedStep] = []
         var tables: [TablePlan.Table] = []
+        var missingData: [String] = []
         for spec in specs {
             guard let scale = spec.scales[scaleName] else {
                 throw TableSpecError("\(spec.name) has no '\(scaleName)' scale (it has: \(spec.scales.keys.sorted().joined(separator: ", ")))")
             }
-            try checkData(spec, scale)
+            if data == nil, allowMissingData {
+                for r in scale.requires where !missingData.contains("$DATA/\(r.path): \(r.how)") { missingData.append("$DATA/\(r.path): \(r.how)") }
+            } else {
+                try checkData(spec, scale)
+            }
             var definitions = common[scaleName] ?? [:]
             for (name, s) in scale.steps {
                 if let shared = definitions[name], shared != s {
@@ -108,8 +119,10 @@ struct Planner {
             for name in try Self.neededSteps(spec, scale) { _ = try resolve(name) }
             tables.append(.init(spec: spec, scale: scale, stepIDs: ids))
         }
-        try digests.save()
-        return TablePlan(scaleName: scaleName, tables: tables, steps: steps)
+        if !allowMissingData { try digests.save() }  // a dry run writes nothing
+        var plan = TablePlan(scaleName: scaleName, tables: tables, steps: steps)
+        plan.missingData = missingData
+        return plan
     }
 
     /// The steps the rows, the ablation and the correlation read, in the order they are named.

@@ -13,15 +13,23 @@ public final class TableRunner {
 
     /// - Parameters: `names` table names (or spec paths); `root` the folder holding
     ///   `Evaluation/tables/`.
-    public init(names: [String], scale: String, data: String?, out: String, root: String = ".") throws {
+    /// With `dryRun`, a scale that needs `--data` plans without it (what is missing is listed).
+    /// Without `estimateCosts` no model is timed and every estimate is 0.
+    public init(names: [String], scale: String, data: String?, out: String, root: String = ".", dryRun: Bool = false,
+                estimateCosts: Bool = true) throws {
         guard ["cpu", "paper"].contains(scale) else { throw TableSpecError("--scale \(scale): cpu or paper") }
         let specs = try names.map { try TableSpec.load(TableSpec.path(of: $0, root: root)) }
         let common = try Self.commonSteps(root: root)
         self.out = out
-        let planner = Planner(scaleName: scale, data: data, out: out,
-                              digests: FileDigests(cacheFolder: (out as NSString).appendingPathComponent("cache")), common: common)
+        let planner = Planner(scaleName: scale, data: data, allowMissingData: dryRun, out: out,
+                              digests: FileDigests(cacheFolder: (out as NSString).appendingPathComponent("cache"), allowMissingData: dryRun),
+                              common: common)
         var plan = try planner.plan(specs)
-        for i in plan.steps.indices { plan.steps[i].estimatedSeconds = costs.estimate(plan.steps[i], plan: plan.steps) }
+        for i in plan.steps.indices where estimateCosts {
+            let estimate = costs.estimate(plan.steps[i], plan: plan.steps)
+            plan.steps[i].estimatedSeconds = estimate ?? 0
+            plan.steps[i].estimateUnknown = estimate == nil
+        }
         self.plan = plan
     }
 
@@ -44,17 +52,24 @@ public final class TableRunner {
         var lines = ["plan at scale \(plan.scaleName) for \(plan.tables.map(\.spec.name).joined(separator: ", ")): "
                      + "\(plan.steps.count) steps, \(pendingSteps.count) to run; outputs in \(out)"]
         for (i, s) in plan.steps.enumerated() {
-            let status = s.spec.kind == .model ? "given" : (s.isDone ? "done" : "est. \(ResultTable.duration(s.estimatedSeconds))")
+            let status = s.spec.kind == .model ? "given"
+                : (s.isDone ? "done" : (s.estimateUnknown ? "est. unknown without the data" : "est. \(ResultTable.duration(s.estimatedSeconds))"))
             lines.append(String(format: "%3d. ", i + 1) + "[\(status)] \(s.id) (\(s.names.joined(separator: ", "))): \(s.summary)")
         }
         let total = pendingSteps.map(\.estimatedSeconds).reduce(0, +)
-        lines.append("estimated CPU time on this machine (\(Parallel.maxThreads) threads): \(ResultTable.duration(total))")
+        let unknown = pendingSteps.filter(\.estimateUnknown).count
+        lines.append("estimated CPU time on this machine (\(Parallel.maxThreads) threads): \(ResultTable.duration(total))"
+            + (unknown > 0 ? " plus \(unknown) steps that need the data to estimate" : ""))
         if processes > 1 {
             lines.append("with \(processes) processes, split ideally (no communication cost; data-parallel MPI training is not built yet): "
                 + ResultTable.duration(total / Double(processes)))
         }
         lines.append("estimates: one network evaluation per architecture timed at 64² here, scaled by pixels and evaluations; "
             + "a training step = 3 evaluations of its batch; rk45 assumed \(Int(CostModel.assumedAdaptiveEvaluations)) evaluations per solve")
+        if !plan.missingData.isEmpty {
+            lines.append("without --data: a run needs --data DIR holding")
+            lines += plan.missingData.map { "  \($0)" }
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -96,8 +96,8 @@ struct ProcessLevelTests {
         }
     }
 
-    /// `ecdp tables`: the list, a dry run (nothing written but the digest cache), the paper scale
-    /// without --data (what to download, exit 1), an unknown table (exit 1, named).
+    /// `ecdp tables`: the list, dry runs at both scales (the paper's without --data lists what it
+    /// needs), a paper-scale run without --data (what to download, exit 1), an unknown table (exit 1).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/ecdp (make test builds it)"))
     func tablesListsPlansAndSaysWhatDataIsMissing() throws {
         let list = try Self.run(Self.binary, ["tables", "--list"])
@@ -108,7 +108,10 @@ struct ProcessLevelTests {
         let out = try FixturePaths.temporaryDirectory().path
         let dry = try Self.run(Self.binary, ["tables", "ecdp-table6", "--dry-run", "--out", out])
         #expect(dry.status == 0 && dry.stdout.contains("0 steps, 0 to run"), "\(dry)")
-        let paper = try Self.run(Self.binary, ["tables", "ecdp-table1", "--scale", "paper", "--dry-run", "--out", out])
+        let paperPlan = try Self.run(Self.binary, ["tables", "ecdp-table1", "--scale", "paper", "--dry-run", "--processes", "8", "--out", out])
+        #expect(paperPlan.status == 0 && paperPlan.stdout.contains("train paper-div2k") && paperPlan.stdout.contains("with 8 processes")
+                && paperPlan.stdout.contains("without --data: a run needs --data DIR holding"), "\(paperPlan)")
+        let paper = try Self.run(Self.binary, ["tables", "ecdp-table1", "--scale", "paper", "--out", out])
         #expect(paper.status == 1 && paper.stderr.contains("needs --data DIR holding") && paper.stderr.contains("ecdp prepare --kind div2k"),
                 "\(paper)")
         let unknown = try Self.run(Self.binary, ["tables", "no-such-table", "--dry-run", "--out", out])

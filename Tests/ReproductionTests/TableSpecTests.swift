@@ -41,8 +41,9 @@ struct TableSpecTests {
         } throws: { "\($0)".contains("no step named 'nowhere'") }
     }
 
-    /// Every committed spec (with common.yaml) plans at the CPU scale, and at the paper scale
-    /// stops without --data by listing what to download and how to prepare it.
+    /// Every committed spec (with common.yaml) plans at both scales; at the paper scale a run
+    /// without --data stops by listing what to download and how to prepare it, and a dry
+    /// run plans anyway and lists the same.
     @Test func everyCommittedSpecPlansAtBothScales() throws {
         let root = FixturePaths.repositoryRoot.path
         let names = TableSpec.names(root: root)
@@ -55,6 +56,9 @@ struct TableSpecTests {
             #expect {
                 _ = try TableRunner(names: [name], scale: "paper", data: nil, out: out, root: root)
             } throws: { "\($0)".contains("needs --data DIR holding") && "\($0)".contains("DIV2K_valid_HR") }
+            let dry = try TableRunner(names: [name], scale: "paper", data: nil, out: out, root: root, dryRun: true, estimateCosts: false)
+            #expect(dry.plan.missingData.contains { $0.hasPrefix("$DATA/DIV2K_valid_HR: ") }, "\(name)")
+            _ = try TableRunner(names: [name], scale: "cpu", data: nil, out: out, root: root, dryRun: true, estimateCosts: false)
         }
     }
 
