@@ -97,7 +97,8 @@ public struct ResultTable: Sendable {
             var cells = [row.label + (row.note.map { " — \($0)" } ?? "")]
             for c in columns {
                 cells.append(Self.format(row.cells[c.key], digits: c.digits, spread: true))
-                if c.hasPaperColumn { cells.append(row.paper[c.key].map { Self.format(.number($0, spread: nil), digits: c.digits, spread: false) } ?? "–") }
+                // The paper's number with the paper's own precision (0.79, not 0.7900).
+                if c.hasPaperColumn { cells.append(row.paper[c.key].map { c.digits == 0 ? Self.grouped($0) : "\($0)" } ?? "–") }
             }
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
