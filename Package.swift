@@ -23,8 +23,10 @@ let kernelSettings: [SwiftSetting] = {
     // slower. Debugging a kernel itself: build with ECDP_DEBUG_KERNELS=1.
     let debug: [SwiftSetting] = Context.environment["ECDP_DEBUG_KERNELS"] == nil
         ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
-    guard cpu != "generic" else { return debug }
-    return debug + [.unsafeFlags(["-target-cpu", cpu], .when(configuration: .release))]
+    // The choice is also compiled in as a define, so `ecdp --version` can say it.
+    guard cpu != "generic" else { return debug + [.define("ECDP_KERNELS_GENERIC")] }
+    return debug + [.unsafeFlags(["-target-cpu", cpu], .when(configuration: .release)),
+                    .define(cpu == "haswell" ? "ECDP_KERNELS_HASWELL" : "ECDP_KERNELS_CUSTOM", .when(configuration: .release))]
 }()
 
 let package = Package(

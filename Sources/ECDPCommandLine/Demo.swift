@@ -17,7 +17,8 @@ struct Demo: ParsableCommand {
 
     @Option(help: "Steps of the brief training run.") var steps = 30
     @Option(help: "Output folder.") var output = "runs/demo"
-    @Option(help: "Pretrained weights used for the super-resolution.") var weights = "Checkpoints/pretrained/ecdp-small-demo.safetensors"
+    @Option(help: "The model used for the super-resolution.") var checkpoint = "Checkpoints/pretrained/ecdp-small-demo.safetensors"
+    @Option(name: .customLong("weights"), help: ArgumentHelp("Old name of --checkpoint.", visibility: .hidden)) var oldWeights: String?
     @Option(help: "HR test image (it is downscaled ×4 with MATLAB bicubic to make the input).")
     var image = "Training/data/demo/test/chelsea.png"
     @Option(help: "Sampler for the super-resolution (see `ecdp upscale --help`).") var solver = "dpm3:20"
@@ -41,6 +42,8 @@ struct Demo: ParsableCommand {
         print("loss curve: \(trainRun)/loss.svg")
 
         // 2. Super-resolution with the shipped model.
+        if oldWeights != nil { Deprecation.notice("--weights", "--checkpoint", command: "demo") }
+        let weights = oldWeights ?? checkpoint
         print("== 2/3 super-resolving \(image) ×4 with \(weights)")
         guard fm.fileExists(atPath: weights) else {
             throw InputError("\(weights) is missing; train one with `ecdp train --config small --run runs/small` and export it with `ecdp convert runs/small/checkpoint.h5 \(weights) --map ema-weights`")

@@ -11,6 +11,7 @@ public struct ECDPCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
+        version: Version.text,
         subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Tables.self, Inspect.self, Convert.self]
     )
 

@@ -19,14 +19,20 @@ struct Metrics: ParsableCommand {
 
     @Option(name: .customLong("protocol"), help: "ecdp or basicsr.") var protocolName: String
     @Option(help: "Reference (HR) PNG file or folder.") var reference: String
-    @Option(help: "Super-resolved PNG file or folder.") var output: String
+    @Option(help: "Super-resolved PNG file or folder (the images being measured).") var sr: String?
+    @Option(name: .customLong("output"), help: ArgumentHelp("Old name of --sr.", visibility: .hidden)) var oldOutput: String?
     @Option(help: "LR input PNG file or folder, for LR-PSNR.") var lr: String?
     @Option(help: "Super-resolution scale factor.") var scale = 4
     @Option(help: "Add LPIPS with this network: alex, vgg or squeeze.") var lpips: String?
     @Option(help: "The LPIPS backbone: torchvision's .pth (e.g. alexnet-owt-7be5be79.pth) or safetensors.") var lpipsBackbone: String?
     @Flag(help: "One JSON object per line.") var json = false
 
+    /// The SR images: --sr, or the old --output (with a notice).
+    var measured: String { sr ?? oldOutput! }
+
     func validate() throws {
+        guard (sr == nil) != (oldOutput == nil) else { throw ValidationError("give the super-resolved images with --sr") }
+        if oldOutput != nil { Deprecation.notice("--output", "--sr", command: "metrics") }
         guard MetricProtocol.named(protocolName) != nil else {
             throw ValidationError("unknown protocol '\(protocolName)'; choose one of: \(MetricProtocol.all.map(\.name).joined(separator: ", "))")
         }
@@ -37,7 +43,7 @@ struct Metrics: ParsableCommand {
 
     func run() throws {
         let proto = MetricProtocol.named(protocolName)!
-        let pairs = try FolderEvaluation.pairs(output: output, reference: reference, lr: lr, scale: scale)
+        let pairs = try FolderEvaluation.pairs(output: measured, reference: reference, lr: lr, scale: scale)
         let perceptual = try LPIPSOption.load(network: lpips, backbone: lpipsBackbone)
         if !json { print("protocol: \(proto)") }
         var rows: [ImageMetrics] = []

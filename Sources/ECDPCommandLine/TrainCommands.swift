@@ -177,12 +177,18 @@ struct Finetune: ParsableCommand {
         abstract: "Fine-tune a trained model on samples of the probability-flow ODE: the pixel term and/or the feature term, gradients by the adjoint method (docs/design.md §5, docs/sampling.md).",
         discussion: "Starts from the parent's EMA weights; resumable with `ecdp resume RUN` like training. The parent's parametrization, γ and σ must equal the config's.")
 
-    @Option(name: .customLong("from"), help: "Parent checkpoint (RUN/checkpoint.h5 or an exported .safetensors).") var parent: String
+    @Option(help: "The parent model: RUN/checkpoint.h5 or an exported .safetensors.") var checkpoint: String?
+    @Option(name: .customLong("from"), help: ArgumentHelp("Old name of --checkpoint.", visibility: .hidden)) var oldFrom: String?
     @Option(help: "Fine-tuning config (e.g. small-finetune) — it must have a `finetune` section.") var config: String
     @Option(name: .customLong("set"), help: "Override a config key (repeatable).") var overrides: [String] = []
     @Option(name: .customLong("run"), help: "Run folder.") var runFolder: String
     @Option(help: "Total steps to reach (default: schedule.steps).") var steps: Int?
     @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        guard (checkpoint == nil) != (oldFrom == nil) else { throw ValidationError("give the parent model with --checkpoint") }
+        if oldFrom != nil { Deprecation.notice("--from", "--checkpoint", command: "finetune") }
+    }
 
     func run() throws {
         threadOptions.apply()
@@ -192,7 +198,7 @@ struct Finetune: ParsableCommand {
             print("note: no finetune.feature_weights — the feature term uses RANDOM FEATURES (\(ft.features.rawValue) layout, Kaiming-normal); "
                   + "every log line says so. Not a VGG loss: fine for testing the pipeline, not for perceptual results.")
         }
-        let trainer = try Trainer.startFinetune(config: cfg, parent: parent, runDirectory: runFolder)
+        let trainer = try Trainer.startFinetune(config: cfg, parent: checkpoint ?? oldFrom!, runDirectory: runFolder)
         try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
     }
 }

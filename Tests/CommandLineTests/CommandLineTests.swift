@@ -84,7 +84,7 @@ struct CommandLineTests {
         let upscaled = jsonLines(try ecdp(["upscale", "--checkpoint", export, "--input", lr, "--output", sr, "--solver", "dpm2:2", "--json"]))
         #expect(upscaled.count == 1 && upscaled[0]["nfe"] as? Int == 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sr) == ["0801.png"])
-        let rows = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", hr, "--output", sr, "--lr", lr, "--json"]))
+        let rows = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", hr, "--sr", sr, "--lr", lr, "--json"]))
         #expect(rows.contains { ($0["psnr"] as? Double ?? 0) > 10 && $0["protocol"] != nil }, "\(rows)")
     }
 
@@ -98,19 +98,19 @@ struct CommandLineTests {
         try FileManager.default.createDirectory(atPath: shifted, withIntermediateDirectories: true)
         let names = try FileManager.default.contentsOfDirectory(atPath: test).filter { $0.hasSuffix(".png") }.sorted()
         for name in names { try FileManager.default.copyItem(atPath: "\(test)/\(name)", toPath: "\(shifted)/\(name)") }
-        let same = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", test, "--output", shifted, "--json",
+        let same = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", test, "--sr", shifted, "--json",
                                        "--lpips", "squeeze", "--lpips-backbone", backbone]))
         #expect(same.count == names.count + 1)
         #expect(same.allSatisfy { $0["lpips"] as? Double == 0 && $0["lpips_net"] as? String == "squeeze" }, "\(same)")
         // No backbone anywhere: LPIPS is null, every other metric still there.
         setenv("TORCH_HOME", dir.appendingPathComponent("empty-torch-home").path, 1)
         defer { unsetenv("TORCH_HOME") }
-        let missing = jsonLines(try ecdp(["metrics", "--protocol", "basicsr", "--reference", test, "--output", shifted, "--json",
+        let missing = jsonLines(try ecdp(["metrics", "--protocol", "basicsr", "--reference", test, "--sr", shifted, "--json",
                                           "--lpips", "alex"]))
         #expect(missing.allSatisfy { $0["lpips"] is NSNull && $0["lpips_net"] as? String == "alex" && $0["psnr"] != nil }, "\(missing)")
         // A named backbone of the wrong network is an error that says so.
         #expect(throws: (any Error).self) {
-            try ecdp(["metrics", "--protocol", "ecdp", "--reference", test, "--output", shifted, "--lpips", "alex",
+            try ecdp(["metrics", "--protocol", "ecdp", "--reference", test, "--sr", shifted, "--lpips", "alex",
                       "--lpips-backbone", backbone])
         }
     }
@@ -118,8 +118,8 @@ struct CommandLineTests {
     @Test func argumentErrorsAreUsageErrors() throws {
         for bad in [["no-such-command"], ["info"], ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "2"],
                     ["convert", "a.pt", "b.safetensors", "--map", "nope"], ["convert", "a.pt", "b.safetensors", "--dtype", "F8"],
-                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--output", "b", "--lpips", "resnet"],
-                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--output", "b", "--lpips-backbone", "x.pth"],
+                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--sr", "b", "--lpips", "resnet"],
+                    ["metrics", "--protocol", "ecdp", "--reference", "a", "--sr", "b", "--lpips-backbone", "x.pth"],
                     ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--temperature", "nan"],
                     ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--temperature", "-1"],
                     ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "8", "--overlap", "4"]] {
@@ -157,7 +157,7 @@ struct CommandLineTests {
         let cases: [([String], String)] = [
             (["degrade", "--input", dir.appendingPathComponent("three.png").path, "--output", dir.appendingPathComponent("d").path],
              "is 3×3: downscaling ×1/4 would leave less than one pixel"),
-            (["metrics", "--protocol", "ecdp", "--reference", small, "--output", smallOut], "SSIM needs at least 11×11"),
+            (["metrics", "--protocol", "ecdp", "--reference", small, "--sr", smallOut], "SSIM needs at least 11×11"),
             (["upscale", "--checkpoint", shipped, "--input", lrImage, "--output", lrImage, "--solver", "ddim:1"], "would overwrite the input"),
             (["upscale", "--checkpoint", nanModel, "--input", lrImage, "--output", dir.appendingPathComponent("o.png").path],
              "tensor unet.in_conv.network.weight holds non-finite values"),

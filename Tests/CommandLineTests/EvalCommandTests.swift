@@ -70,7 +70,7 @@ extension CommandLineTests {
         for row in rows.dropFirst() {
             let reference = row[0] == "picture1a.png" ? "\(out)/hr/picture1a.png" : "\(hr)/\(row[0])"
             let lr = "\(out)/lr/\(row[0].replacingOccurrences(of: ".png", with: "x4.png"))"
-            let m = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", reference, "--output", "\(out)/\(row[11])",
+            let m = jsonLines(try ecdp(["metrics", "--protocol", "ecdp", "--reference", reference, "--sr", "\(out)/\(row[11])",
                                         "--lr", lr, "--json"]))[0]
             for (column, key) in [(5, "psnr"), (6, "ssim"), (7, "lr_psnr")] {
                 #expect(abs(Double(row[column])! - (m[key] as! Double)) < 1e-9, "\(row[0]) \(row[1]) \(key): \(row[column]) vs \(m[key]!)")

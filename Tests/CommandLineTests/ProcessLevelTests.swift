@@ -117,4 +117,16 @@ struct ProcessLevelTests {
         let unknown = try Self.run(Self.binary, ["tables", "no-such-table", "--dry-run", "--out", out])
         #expect(unknown.status == 1 && unknown.stderr.contains("no-such-table.yaml: cannot read the table spec"), "\(unknown)")
     }
+
+    /// `--version` names the build; a renamed flag still works, with a note naming the new one.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/ecdp (make test builds it)"))
+    func versionAndRenamedFlags() throws {
+        let version = try Self.run(Self.binary, ["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("ecdp ") && version.stdout.contains("debug build"), "\(version)")
+        let image = FixturePaths.path("Training/data/demo/test/face.png")
+        let old = try Self.run(Self.binary, ["metrics", "--protocol", "ecdp", "--reference", image, "--output", image])
+        #expect(old.status == 0 && old.stderr.contains("`ecdp metrics --output` is now --sr"), "\(old)")
+        let neither = try Self.run(Self.binary, ["metrics", "--protocol", "ecdp", "--reference", image])
+        #expect(neither.status == 2 && neither.stderr.contains("--sr"), "\(neither)")
+    }
 }
