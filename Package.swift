@@ -10,23 +10,27 @@ import PackageDescription
 /// The hot loops in GradKernels are written for LLVM's vectorizer; on x86-64 they are
 /// compiled for AVX2 + FMA (Haswell, 2013, and every later x86 server CPU) in release
 /// builds. Override with ECDP_TARGET_CPU=<llvm cpu name>, or "generic" to disable.
+let kernelCPU = Context.environment["ECDP_TARGET_CPU"] ?? {
+    #if arch(x86_64)
+    return "haswell"
+    #else
+    return "generic"
+    #endif
+}()
+
+/// The CPU choice as a define, in the kernels (for `ecdp --version`) and in the command line
+/// (which checks at startup that this CPU has what the kernels were compiled for).
+let kernelDefines: [SwiftSetting] = kernelCPU == "generic" ? [.define("ECDP_KERNELS_GENERIC")]
+    : [.define(kernelCPU == "haswell" ? "ECDP_KERNELS_HASWELL" : "ECDP_KERNELS_CUSTOM", .when(configuration: .release))]
+
 let kernelSettings: [SwiftSetting] = {
-    let cpu = Context.environment["ECDP_TARGET_CPU"] ?? {
-        #if arch(x86_64)
-        return "haswell"
-        #else
-        return "generic"
-        #endif
-    }()
     // The kernels are optimised in debug builds too: the test suite runs in debug, and
     // -Onone loops make its solver-heavy tests (adaptive solves, fine-tuning) many times
     // slower. Debugging a kernel itself: build with ECDP_DEBUG_KERNELS=1.
     let debug: [SwiftSetting] = Context.environment["ECDP_DEBUG_KERNELS"] == nil
         ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
-    // The choice is also compiled in as a define, so `ecdp --version` can say it.
-    guard cpu != "generic" else { return debug + [.define("ECDP_KERNELS_GENERIC")] }
-    return debug + [.unsafeFlags(["-target-cpu", cpu], .when(configuration: .release)),
-                    .define(cpu == "haswell" ? "ECDP_KERNELS_HASWELL" : "ECDP_KERNELS_CUSTOM", .when(configuration: .release))]
+    guard kernelCPU != "generic" else { return debug + kernelDefines }
+    return debug + kernelDefines + [.unsafeFlags(["-target-cpu", kernelCPU], .when(configuration: .release))]
 }()
 
 let package = Package(
@@ -88,7 +92,7 @@ let package = Package(
         .target(name: "ECDPCommandLine", dependencies: [
             "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: kernelDefines),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),
         // The readers of untrusted input as fuzz targets (docs/robustness.md, `make fuzz`).
         .executableTarget(name: "ecdp-fuzz", dependencies: ["Checkpoints", "Imaging", "Training"]),

@@ -5,6 +5,13 @@ import HDF5Bridge
 
 /// An open HDF5 file, for reading or writing datasets by path.
 public final class HDF5File {
+    /// The HDF5 library this program runs with ("1.10.8").
+    public static var libraryVersion: String {
+        var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
+        ecdp_h5_library_version(&major, &minor, &release)
+        return "\(major).\(minor).\(release)"
+    }
+
     public let path: String
     private var handle: Int64
     /// Bytes this file's datasets may claim beyond what they store (`ReadLimits`).

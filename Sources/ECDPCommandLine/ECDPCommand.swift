@@ -12,7 +12,7 @@ public struct ECDPCommand: ParsableCommand {
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
         version: Version.text,
-        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Tables.self, Inspect.self, Convert.self]
+        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Tables.self, Inspect.self, Convert.self, Doctor.self]
     )
 
     /// Parses and runs the command line, exiting with the project's codes: 0 success, 1 a
@@ -40,6 +40,8 @@ public struct ECDPCommand: ParsableCommand {
     /// it OpenBLAS starts a thread pool at load that spins for a while on the second core.
     /// A user's own setting of either always wins.
     public static func selectBLASKernels() {
+        // Before any kernel (compiled for AVX2+FMA in release builds) can run.
+        CPUFeatures.checkAtStartup()
         // Past a file-size limit (RLIMIT_FSIZE) a write should fail with EFBIG and a message
         // naming the file, not kill the process with SIGXFSZ halfway through a checkpoint.
         signal(SIGXFSZ, SIG_IGN)

@@ -207,3 +207,7 @@ int ecdp_h5_list(int64_t file, char **names, char *error, size_t error_size) {
     *names = list.text;
     return 0;
 }
+
+void ecdp_h5_library_version(unsigned *major, unsigned *minor, unsigned *release) {
+    if (H5get_libversion(major, minor, release) < 0) { *major = *minor = *release = 0; }
+}

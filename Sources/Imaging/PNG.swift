@@ -11,6 +11,9 @@ import PNGCodec
 import Synchronization
 
 public enum PNG {
+    /// The libpng this program runs with.
+    public static var libraryVersion: String { String(cString: ecdp_png_library_version()) }
+
     /// Who hears about converted inputs, and which kinds were already reported.
     private static let notices = Mutex<(handler: (@Sendable (String) -> Void)?, reported: Set<String>)>((nil, []))
 

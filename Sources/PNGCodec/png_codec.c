@@ -180,3 +180,5 @@ int ecdp_png_write(const char *path, int width, int height, int bit_depth, const
     }
     return 0;
 }
+
+const char *ecdp_png_library_version(void) { return png_get_libpng_ver(NULL); }

@@ -36,4 +36,7 @@ int ecdp_h5_read(int64_t file, const char *name, int dtype, void *out, size_t ca
 /// Names of all datasets, '\n'-separated, in a malloc'd string the caller frees.
 int ecdp_h5_list(int64_t file, char **names, char *error, size_t error_size);
 
+/* The HDF5 library the program runs with. */
+void ecdp_h5_library_version(unsigned *major, unsigned *minor, unsigned *release);
+
 #endif

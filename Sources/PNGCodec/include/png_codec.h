@@ -29,4 +29,7 @@ void ecdp_png_free(ecdp_png_image *image);
 int ecdp_png_write(const char *path, int width, int height, int bit_depth, const void *pixels,
                    char *error, size_t error_size);
 
+/* The libpng the program runs with (e.g. "1.6.39"). */
+const char *ecdp_png_library_version(void);
+
 #endif
