@@ -4,15 +4,23 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libpng-dev libhdf5-dev pkg-config
+# What the tests need besides: Open MPI's mpirun for the data-parallel test (docs/distributed.md).
+TEST_APT_PACKAGES := openmpi-bin
 ECDP := .build/release/ecdp
 BENCH_PYTHON ?= .venv-bench/bin/python
 
-.PHONY: setup build demo test bench fuzz clean
+.PHONY: setup setup-test install-packages build demo test bench fuzz clean
 
 ## Install the Debian packages the project links against, only those missing.
 setup:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(APT_PACKAGES)"
+
+setup-test: setup
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_APT_PACKAGES)"
+
+install-packages:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -31,7 +39,7 @@ demo: build
 	$(ECDP) demo
 
 ## The whole test suite (debug build), then one plain summary line.
-test: setup
+test: setup-test
 	@mkdir -p .build
 	$(SWIFT) build --product ecdp  # the process-level tests run the binaries
 	$(SWIFT) build --product ecdp-fuzz

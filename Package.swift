@@ -74,7 +74,9 @@ let package = Package(
 
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN", "Backbones"]),
-        .target(name: "Training", dependencies: ["Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", "AtomicFile", .product(name: "Yams", package: "Yams")], path: "Training",
+        // Processes of a data-parallel run: one, or Open MPI's loaded at run time.
+        .target(name: "Distributed"),
+        .target(name: "Training", dependencies: ["Distributed", "Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", "AtomicFile", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
         .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "ECDP", "Imaging", "Checkpoints", "AtomicFile",
                                                    .product(name: "Crypto", package: "swift-crypto")], path: "Evaluation", exclude: ["tables"]),
@@ -90,7 +92,7 @@ let package = Package(
 
         // The command-line tool: its commands as a library (tested in-process), and the executable.
         .target(name: "ECDPCommandLine", dependencies: [
-            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction",
+            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction", "Distributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: kernelDefines),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),

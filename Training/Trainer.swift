@@ -3,6 +3,7 @@
 // grids and checkpoints; exact resume from `RUN/checkpoint.h5`.
 import AtomicFile
 import Checkpoints
+import Distributed
 import ECDP
 import Evaluation
 import Foundation
@@ -58,12 +59,17 @@ public final class Trainer {
     public let adam: Adam
     public let ema: ExponentialMovingAverage
     public private(set) var progress: TrainingProgress
-    public private(set) var noise: RandomGenerator
+    public internal(set) var noise: RandomGenerator
     public let sampleLatent: Tensor
     /// The fine-tune's parent, "PATH sha256:HEX"; nil for training from scratch.
     public let parent: String?
-    /// The run folder's lock, held from start/resume until `train` returns.
+    /// The run folder's lock, held from start/resume until `train` returns (by rank 0).
     private var lock: RunLock?
+    /// The processes of a data-parallel run (one, unless launched by mpirun); rank 0 alone
+    /// writes the run folder.
+    public let communicator: Communicator
+    /// Seconds spent summing gradients over the processes since the last log line.
+    var communicationSeconds = 0.0
     let batches: TrainingBatches
     let store: CheckpointStore
     let log: RunLog
@@ -75,10 +81,17 @@ public final class Trainer {
     /// checkpoint), optionally from given weights (fine-tuning starts from a parent's EMA).
     /// `parent` names where `initialWeights` came from ("PATH sha256:HEX"); checkpoints keep it.
     public static func start(config: TrainingConfig, runDirectory: String, initialWeights: [String: Tensor]? = nil,
-                             parent: String? = nil) throws -> Trainer {
+                             parent: String? = nil, communicator: Communicator = SingleProcess()) throws -> Trainer {
         let fm = FileManager.default
         _ = try config.trainingDataset()  // a config without usable data leaves no run folder behind
         if let problem = config.finetuneProblem { throw TrainingFailure(message: "\(config.name): \(problem)") }
+        guard communicator.isRoot else {
+            // The other processes build the same model from the same seed and write nothing.
+            var resolved = config
+            if resolved.sigma == nil { resolved.sigma = Double("\(try Trainer.estimateSigma(config))") }
+            return try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent,
+                               communicator: communicator)
+        }
         try Folders.create(runDirectory)
         let lock = try RunLock(runDirectory: runDirectory)
         AtomicFile.removeOrphans(in: runDirectory)
@@ -92,29 +105,31 @@ public final class Trainer {
             resolved.sigma = Double("\(try Trainer.estimateSigma(config))")
         }
         try resolved.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
-        let trainer = try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent)
+        let trainer = try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent,
+                                  communicator: communicator)
         trainer.lock = lock
         return trainer
     }
 
     /// Continues the run in `runDirectory` from its latest checkpoint.
-    public static func resume(runDirectory: String) throws -> Trainer {
+    public static func resume(runDirectory: String, communicator: Communicator = SingleProcess()) throws -> Trainer {
         let store = CheckpointStore(directory: runDirectory)
         guard FileManager.default.fileExists(atPath: store.latestPath) else {
             throw TrainingFailure(message: "\(runDirectory): no checkpoint.h5 to resume from")
         }
-        let lock = try RunLock(runDirectory: runDirectory)
-        AtomicFile.removeOrphans(in: runDirectory)  // temporaries of a write that was killed
+        let lock = communicator.isRoot ? try RunLock(runDirectory: runDirectory) : nil
+        if communicator.isRoot { AtomicFile.removeOrphans(in: runDirectory) }  // temporaries of a write that was killed
         let state = try store.loadLatest()
         let config = try TrainingConfig.parse(state.configYAML, source: "\(store.latestPath) (saved config)")
-        let trainer = try Trainer(config: config, runDirectory: runDirectory, state: state)
+        let trainer = try Trainer(config: config, runDirectory: runDirectory, state: state, communicator: communicator)
         trainer.lock = lock
         return trainer
     }
 
     init(config: TrainingConfig, runDirectory: String, state: TrainingState?, initialWeights: [String: Tensor]? = nil,
-         parent: String? = nil) throws {
+         parent: String? = nil, communicator: Communicator = SingleProcess()) throws {
         self.config = config
+        self.communicator = communicator
         self.parent = state?.parent ?? parent
         self.runDirectory = runDirectory
         guard let sigma = config.sigma else { throw TrainingFailure(message: "sigma is unresolved") }
@@ -142,7 +157,7 @@ public final class Trainer {
             noise = RandomGenerator(stateWords: words)
             guard let latent = state.sampleLatent else { throw TrainingFailure(message: "checkpoint lacks sample_latent") }
             sampleLatent = latent
-            try log.truncate(after: progress.step)
+            if communicator.isRoot { try log.truncate(after: progress.step) }
         } else {
             if let path = config.rrdbInit { try Trainer.loadPretrainedEncoder(path, into: model) }
             if let initialWeights { try model.load(initialWeights) }
@@ -188,8 +203,9 @@ public final class Trainer {
                       rngStates: ["noise": noise.stateWords], sampleLatent: sampleLatent, configYAML: config.yaml, parent: parent)
     }
 
+    /// Saves the training state (rank 0 only: every process holds the same one).
     public func saveCheckpoint() throws -> String {
-        try store.save(state)
+        if communicator.isRoot { try store.save(state) }
         return store.latestPath
     }
 
@@ -200,7 +216,10 @@ public final class Trainer {
     public func train(until steps: Int, shouldStop: () -> Bool = { false },
                       report: (TrainerEvent) -> Void = { _ in }) throws -> TrainingOutcome {
         guard progress.step < steps else { return .finished(step: progress.step) }
-        if lock == nil { lock = try RunLock(runDirectory: runDirectory) }
+        if lock == nil, communicator.isRoot { lock = try RunLock(runDirectory: runDirectory) }
+        if communicator.size > 1, config.finetune != nil {
+            throw TrainingFailure(message: "fine-tuning is not data-parallel yet: run `ecdp finetune` as one process")
+        }
         defer { lock?.release(); lock = nil }
         let loader = BatchPrefetcher(batches, startEpoch: progress.epoch, step: progress.stepInEpoch)
         defer { loader.stop() }
@@ -209,7 +228,7 @@ public final class Trainer {
                                           decay: Float(config.optimizer.decay))
         let started = Date()
         while progress.step < steps {
-            if shouldStop() {
+            if try anyShouldStop(shouldStop()) {
                 report(.checkpoint(step: progress.step, path: try saveCheckpoint()))
                 return .interrupted(step: progress.step)
             }
@@ -224,7 +243,11 @@ public final class Trainer {
                 loss = finetune.weightedLoss(terms)
                 lastFinetuneStep = terms
                 report(.finetuneStep(terms))
+            } else if communicator.size > 1 {
+                try injectedFault(step: progress.step + 1)
+                loss = try dataParallelGradients(batch, parameters: params)
             } else {
+                try injectedFault(step: progress.step + 1)
                 loss = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) }.item
             }
             guard loss.isFinite else {
@@ -240,9 +263,17 @@ public final class Trainer {
             progress.stepInEpoch += 1
             if progress.stepInEpoch == batches.batchesPerEpoch { progress.epoch += 1; progress.stepInEpoch = 0 }
             report(.step(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: Float(config.optimizer.lr) * factor))
-            if progress.step % config.schedule.logEvery == 0 {
+            if communicator.size > 1, progress.step % config.schedule.logEvery == 0 || progress.step == steps {
+                try checkWeightsAgree(step: progress.step)
+            }
+            if progress.step % config.schedule.logEvery == 0, communicator.isRoot {
                 var entry: [String: Any] = ["step": progress.step, "epoch": progress.epoch, "loss": Double(loss),
                                             "lr": Double(Float(config.optimizer.lr) * factor), "seconds": Date().timeIntervalSince(started)]
+                if communicator.size > 1 {
+                    entry["processes"] = communicator.size
+                    entry["allreduce_seconds"] = communicationSeconds
+                    communicationSeconds = 0
+                }
                 if config.finetune != nil, let terms = lastFinetuneStep {
                     if let v = terms.features { entry["features_loss"] = Double(v); entry["features"] = terms.featureLabel }
                     if let v = terms.pixel { entry["pixel_loss"] = Double(v) }
@@ -254,7 +285,7 @@ public final class Trainer {
                 try log.append(entry)
             }
             let last = progress.step == steps
-            if config.schedule.validateEvery > 0, progress.step % config.schedule.validateEvery == 0 || last {
+            if config.schedule.validateEvery > 0, progress.step % config.schedule.validateEvery == 0 || last, communicator.isRoot {
                 let v = try validationLoss()
                 let q = try validationQuality()
                 try log.append(["step": progress.step, "validation_loss": v, "val_psnr": q.psnr, "val_ssim": q.ssim,
@@ -265,7 +296,7 @@ public final class Trainer {
                 try log.drawLossCurve(title: "\(config.name): loss per sample (Σ over pixels, ε + x0 terms)")
                 report(.validation(step: progress.step, loss: v, quality: q))
             }
-            if config.schedule.sampleEvery > 0, progress.step % config.schedule.sampleEvery == 0 || last {
+            if config.schedule.sampleEvery > 0, progress.step % config.schedule.sampleEvery == 0 || last, communicator.isRoot {
                 report(.sampleGrid(step: progress.step, path: try writeSampleGrid()))
             }
             if progress.step % config.schedule.checkpointEvery == 0 || last {

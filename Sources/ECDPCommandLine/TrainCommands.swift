@@ -1,6 +1,7 @@
 // `ecdp train`, `ecdp resume` and `ecdp info`.
 import ArgumentParser
 import Dispatch
+import Distributed
 import ECDP
 import Evaluation
 import Foundation
@@ -47,9 +48,32 @@ final class UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// Runs a trainer to `steps` with a progress bar, and prints what happened.
+/// The processes of this run: Open MPI's when launched by `mpirun`, else this one.
+func launchCommunicator() throws -> Communicator {
+    guard MPICommunicator.isLaunchedByMPI else { return SingleProcess() }
+    let communicator = try MPICommunicator()
+    if communicator.isRoot { print("data-parallel over \(communicator.size) processes (Open MPI)") }
+    return communicator
+}
+
+/// Runs `body`; under MPI, a failure on any process prints its message with the rank and
+/// stops every process (exit code 1), so no process waits forever for a dead one.
+func stoppingAllOnFailure(_ communicator: Communicator, _ body: () throws -> Void) throws {
+    do { try body() } catch {
+        guard communicator.size > 1, !(error is ExitCode) else { throw error }
+        FileHandle.standardError.write(Data("Error (process \(communicator.rank) of \(communicator.size)): \(error)\n".utf8))
+        communicator.abort(code: 1)
+    }
+}
+
+/// Runs a trainer to `steps` with a progress bar (rank 0), and prints what happened.
 func runTraining(_ trainer: Trainer, steps: Int) throws {
     let interrupt = InterruptFlag()
+    guard trainer.communicator.isRoot else {
+        // Other processes train silently; rank 0 reports for the run.
+        if case .interrupted = try trainer.train(until: steps, shouldStop: { interrupt.isRaised }) { throw interrupt.exitCode }
+        return
+    }
     print("run \(trainer.runDirectory): config \(trainer.config.name), \(trainer.model.parameterCount) parameters, σ \(trainer.model.diffusion.sigma), step \(trainer.progress.step) → \(steps)")
     fflush(nil)
     var bar = ProgressBar(total: steps, label: "train", start: trainer.progress.step)
@@ -108,8 +132,11 @@ struct Train: ParsableCommand {
         threadOptions.apply()
         var cfg = try TrainingConfig.resolve(config, overrides: overrides)
         if let seed { cfg.seed = seed }
-        let trainer = try Trainer.start(config: cfg, runDirectory: runFolder)
-        try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
+        let communicator = try launchCommunicator()
+        try stoppingAllOnFailure(communicator) {
+            let trainer = try Trainer.start(config: cfg, runDirectory: runFolder, communicator: communicator)
+            try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
+        }
     }
 }
 
@@ -122,8 +149,11 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        let trainer = try Trainer.resume(runDirectory: runFolder)
-        try runTraining(trainer, steps: steps ?? trainer.config.schedule.steps)
+        let communicator = try launchCommunicator()
+        try stoppingAllOnFailure(communicator) {
+            let trainer = try Trainer.resume(runDirectory: runFolder, communicator: communicator)
+            try runTraining(trainer, steps: steps ?? trainer.config.schedule.steps)
+        }
     }
 }
 
@@ -159,6 +189,7 @@ struct PretrainRRDB: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
+        guard !MPICommunicator.isLaunchedByMPI else { throw InputError("pretrain-rrdb is not data-parallel yet: run it as one process") }
         let cfg = try TrainingConfig.resolve(config, overrides: overrides)
         let steps = self.steps ?? cfg.schedule.steps
         let pretrainer = try RRDBPretrainer(config: cfg, runDirectory: runFolder)
@@ -192,6 +223,7 @@ struct Finetune: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
+        guard !MPICommunicator.isLaunchedByMPI else { throw InputError("finetune is not data-parallel yet: run it as one process") }
         let cfg = try TrainingConfig.resolve(config, overrides: overrides)
         guard let ft = cfg.finetune else { throw InputError("\(config) has no `finetune` section; use e.g. --config small-finetune") }
         if ft.iqWeight > 0, ft.featureWeights == nil {

@@ -3,6 +3,7 @@
 // the file the user asked for — no crash inside libhdf5 at exit, no temporary left, nothing
 // half-written in place; and a training run stopped by SIGTERM saves its checkpoint and
 // exits 143, so a script sees it did not finish.
+import Checkpoints
 import Foundation
 import TestSupport
 import Testing
@@ -128,5 +129,54 @@ struct ProcessLevelTests {
         #expect(old.status == 0 && old.stderr.contains("`ecdp metrics --output` is now --sr"), "\(old)")
         let neither = try Self.run(Self.binary, ["metrics", "--protocol", "ecdp", "--reference", image])
         #expect(neither.status == 2 && neither.stderr.contains("--sr"), "\(neither)")
+    }
+
+    static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// The model and EMA weights of two run folders' checkpoints: ‖a − b‖ / ‖a‖ and max |a − b|.
+    static func weightDifference(_ a: String, _ b: String) throws -> (relative: Double, maximum: Double) {
+        let x = try CheckpointFormat.read(a + "/checkpoint.h5"), y = try CheckpointFormat.read(b + "/checkpoint.h5")
+        let other = Dictionary(y.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { p, _ in p })
+        var diff = 0.0, norm = 0.0, maximum = 0.0
+        for (name, t) in x.tensors where name.hasPrefix("model/") || name.hasPrefix("ema/") {
+            let u = t.floatTensor().scalars, v = try #require(other[name], "\(name) missing").floatTensor().scalars
+            for (p, q) in zip(u, v) {
+                diff += Double(p - q) * Double(p - q); norm += Double(p) * Double(p); maximum = max(maximum, Double(abs(p - q)))
+            }
+        }
+        return ((diff / norm).squareRoot(), maximum)
+    }
+
+    /// `mpirun -np 2 ecdp train` ends with the weights of one process with the same global
+    /// batch and seed (to float tolerance: the two halves' gradients are summed in another
+    /// order), resumes to them again, and a failure on one process stops both with its message.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && mpirun != nil,
+                   "needs .build/debug/ecdp and Open MPI's mpirun (make setup installs openmpi-bin)"))
+    func twoProcessesTrainTheSameWeightsAsOne() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let single = dir.appendingPathComponent("one").path, parallel = dir.appendingPathComponent("two").path
+        let launch = [Self.mpirun!, "--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "-np", "2", Self.binary]
+        let settings = ["--config", FixturePaths.path("Training/configs/tiny.yaml"), "--seed", "3",
+                        "--set", "data.train=\(FixturePaths.path("Training/data/demo/train"))", "--set", "schedule.validate_every=0",
+                        "--set", "schedule.sample_every=0", "--set", "schedule.log_every=1"]
+        let one = try Self.run(Self.binary, ["train", "--run", single, "--steps", "4"] + settings)
+        #expect(one.status == 0, "\(one)")
+        let two = try Self.run("/usr/bin/timeout", ["300"] + launch + ["train", "--run", parallel, "--steps", "4"] + settings)
+        #expect(two.status == 0 && two.stdout.contains("data-parallel over 2 processes"), "\(two)")
+        // Adam moves a weight by about lr per step, so near-zero gradients whose sign the
+        // summation order flips can differ by a few steps' lr (here ≤ 1e-6 each).
+        var d = try Self.weightDifference(single, parallel)
+        #expect(d.relative < 1e-5 && d.maximum < 1e-5, "after 4 steps: \(d)")
+        let oneMore = try Self.run(Self.binary, ["resume", single, "--steps", "6"])
+        let twoMore = try Self.run("/usr/bin/timeout", ["300"] + launch + ["resume", parallel, "--steps", "6"])
+        #expect(oneMore.status == 0 && twoMore.status == 0, "\(oneMore) \(twoMore)")
+        d = try Self.weightDifference(single, parallel)
+        #expect(d.relative < 1e-5 && d.maximum < 2e-5, "after resuming to 6 steps: \(d)")
+
+        let faulted = try Self.run("/usr/bin/env", ["ECDP_FAULT_RANK=1", "ECDP_FAULT_STEP=2", "/usr/bin/timeout", "300"] + launch
+                                   + ["train", "--run", dir.appendingPathComponent("fault").path, "--steps", "4"] + settings)
+        #expect(faulted.status != 0 && faulted.status != 124, "a failing process must stop the run, not hang: \(faulted)")
+        #expect(faulted.stderr.contains("Error (process 1 of 2): injected fault at step 2"), "\(faulted.stderr)")
     }
 }
