@@ -14,7 +14,8 @@ import GradNN
 
 extension Trainer {
     /// One step's loss and gradients (added into the parameters' gradients) over this
-    /// process's share of `batch`, then averaged over all processes. Returns the batch's loss.
+    /// process's share of `batch` (in `optimizer.accumulate` micro-batches), then averaged
+    /// over all processes. Returns the batch's loss.
     func dataParallelGradients(_ batch: SRBatch, parameters: [Parameter]) throws -> Float {
         let n = batch.hr.shape[0], processes = communicator.size
         guard n % processes == 0 else {
@@ -24,13 +25,24 @@ extension Trainer {
         // The one-process draw, in its order (ECDPModel.loss(hr:lr:using:)): times, then noise.
         let times = model.diffusion.sampleTimes(count: n, using: &noise)
         let eps = Tensor.randomNormal(batch.hr.shape, using: &noise)
-        let share = n / processes, first = communicator.rank * share
-        func mine(_ t: Tensor) -> Tensor { t.slice(start: [first, 0, 0, 0], size: [share] + Array(t.shape.dropFirst())) }
-        let local = accumulateGradients(of: parameters) {
-            model.loss(hr: mine(batch.hr), lr: mine(batch.lr), times: Array(times[first..<first + share]), noise: mine(eps))
-        }.item
-        try averageGradients(parameters)
-        return Float(try communicator.sum([Double(local)])[0] / Double(processes))
+        let share = n / processes, parts = config.optimizer.accumulate
+        guard share % parts == 0 else {
+            throw TrainingFailure(message: "each process's share of the batch (\(share)) is not divisible by optimizer.accumulate \(parts)")
+        }
+        // The share in `parts` micro-batches; each one's mean loss weighted 1/parts, so the
+        // gradients add up to the share's mean.
+        let micro = share / parts
+        var local = 0.0
+        for part in 0..<parts {
+            let first = communicator.rank * share + part * micro
+            func mine(_ t: Tensor) -> Tensor { t.slice(start: [first, 0, 0, 0], size: [micro] + Array(t.shape.dropFirst())) }
+            local += Double(accumulateGradients(of: parameters) {
+                model.loss(hr: mine(batch.hr), lr: mine(batch.lr), times: Array(times[first..<first + micro]), noise: mine(eps))
+                    * (1 / Float(parts))
+            }.item)
+        }
+        if processes > 1 { try averageGradients(parameters) }
+        return Float(try communicator.sum([local])[0] / Double(processes))
     }
 
     /// Sums every parameter's gradient over the processes (one buffer, one allreduce) and

@@ -243,7 +243,7 @@ public final class Trainer {
                 loss = finetune.weightedLoss(terms)
                 lastFinetuneStep = terms
                 report(.finetuneStep(terms))
-            } else if communicator.size > 1 {
+            } else if communicator.size > 1 || config.optimizer.accumulate > 1 {
                 try injectedFault(step: progress.step + 1)
                 loss = try dataParallelGradients(batch, parameters: params)
             } else {

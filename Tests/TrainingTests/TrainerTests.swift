@@ -164,3 +164,4 @@ struct TrainerTests {
         #expect(try TrainingConfig.parse(tiny.yaml, source: "round trip") == tiny)
     }
 }
+

@@ -48,10 +48,37 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         public var decay: Double
         public var clipValue: Double
         public var emaHorizon: Double
+        /// Gradient accumulation: each process's share of a batch is computed in this many
+        /// micro-batches (less memory, the same mean gradient). Written to YAML only when not 1.
+        public var accumulate: Int
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, rrdbLR = "rrdb_lr", warmupSteps = "warmup_steps", milestones, decay, clipValue = "clip_value",
-                 emaHorizon = "ema_horizon"
+                 emaHorizon = "ema_horizon", accumulate
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            lr = try c.decode(Double.self, forKey: .lr)
+            rrdbLR = try c.decode(Double.self, forKey: .rrdbLR)
+            warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
+            milestones = try c.decode([Int].self, forKey: .milestones)
+            decay = try c.decode(Double.self, forKey: .decay)
+            clipValue = try c.decode(Double.self, forKey: .clipValue)
+            emaHorizon = try c.decode(Double.self, forKey: .emaHorizon)
+            accumulate = try c.decodeIfPresent(Int.self, forKey: .accumulate) ?? 1
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(lr, forKey: .lr)
+            try c.encode(rrdbLR, forKey: .rrdbLR)
+            try c.encode(warmupSteps, forKey: .warmupSteps)
+            try c.encode(milestones, forKey: .milestones)
+            try c.encode(decay, forKey: .decay)
+            try c.encode(clipValue, forKey: .clipValue)
+            try c.encode(emaHorizon, forKey: .emaHorizon)
+            if accumulate != 1 { try c.encode(accumulate, forKey: .accumulate) }
         }
     }
     public struct Schedule: Sendable, Equatable, Codable {
@@ -325,6 +352,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         require(optimizer.decay > 0, "optimizer.decay", "greater than 0", optimizer.decay)
         require(optimizer.clipValue > 0, "optimizer.clip_value", "greater than 0", optimizer.clipValue)
         require(optimizer.emaHorizon >= 1, "optimizer.ema_horizon", "at least 1 step", optimizer.emaHorizon)
+        require(optimizer.accumulate >= 1, "optimizer.accumulate", "at least 1", optimizer.accumulate)
+        require(data.batch % optimizer.accumulate == 0, "data.batch", "a multiple of optimizer.accumulate (\(optimizer.accumulate))", data.batch)
         require(schedule.steps >= 1, "schedule.steps", "at least 1", schedule.steps)
         if let n = schedule.iterationsPerEpoch { require(n >= 1, "schedule.iterations_per_epoch", "at least 1", n) }
         require(schedule.logEvery >= 1, "schedule.log_every", "at least 1", schedule.logEvery)
