@@ -67,17 +67,22 @@ public final class EvaluationRun {
 
     /// Runs what per_image.csv does not hold yet, then writes summary.json and summary.md.
     /// `progress(done, total, note)` is called once before the first measurement (note
-    /// empty; done > 0 when resuming) and after every one.
-    public func run(machine: MachineDescription, progress: (Int, Int, String) throws -> Void = { _, _, _ in }) throws -> EvaluationSummary {
+    /// empty; done > 0 when resuming) and after every one. With `shard` (i, N) it measures
+    /// only the images i, i + N, … into `per_image-<i>-of-<N>.csv` and returns nil; a later
+    /// call without a shard merges the shards into per_image.csv and writes the summary.
+    @discardableResult
+    public func run(machine: MachineDescription, shard: (index: Int, count: Int)? = nil,
+                    progress: (Int, Int, String) throws -> Void = { _, _, _ in }) throws -> EvaluationSummary? {
         let fm = FileManager.default
         try Folders.create(directory)
         try checkSettings()
         let names = try ImageFolder.list(hrFolder).map { ($0 as NSString).lastPathComponent }
-        let selected = settings.limit.map { Array(names.prefix($0)) } ?? names
+        let all = settings.limit.map { Array(names.prefix($0)) } ?? names
+        let selected = shard.map { s in all.enumerated().filter { $0.offset % s.count == s.index }.map(\.element) } ?? all
         var done = try loadRecords()
         let total = selected.count * jobs.count
         var finished = selected.reduce(0) { n, name in n + jobs.filter { done[key(name, $0)] != nil }.count }
-        let csv = try openCSV()
+        let csv = try openCSV(shard.map { "per_image-\($0.index)-of-\($0.count).csv" } ?? "per_image.csv")
         defer { try? csv.close() }
         try progress(finished, total, "")
         var records: [EvaluationRecord] = []
@@ -96,6 +101,8 @@ public final class EvaluationRun {
             }
             records += jobs.map { done[key(name, $0)]! }
         }
+        guard shard == nil else { return nil }
+        try mergeShardFiles(records)
         let summary = EvaluationSummary(records: records, settings: settings, protocolDescription: metricProtocol.description,
                                         images: selected.count, machine: machine)
         try write(summary.json, to: path("summary.json"))
@@ -126,18 +133,35 @@ public final class EvaluationRun {
         try write(String(decoding: try encoder.encode(settings), as: UTF8.self) + "\n", to: file)
     }
 
+    /// per_image.csv and every shard's file.
+    var recordFiles: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0 == "per_image.csv" || ($0.hasPrefix("per_image-") && $0.hasSuffix(".csv")) }.sorted()
+    }
+
     func loadRecords() throws -> [String: EvaluationRecord] {
-        guard let text = try? String(contentsOfFile: path("per_image.csv"), encoding: .utf8) else { return [:] }
         var records: [String: EvaluationRecord] = [:]
-        for line in text.split(separator: "\n").dropFirst() {
-            // A line cut short by an interruption does not parse: that image is measured again.
-            if let r = EvaluationRecord(csvLine: String(line)) { records[r.key] = r }
+        for file in recordFiles {
+            guard let text = try? String(contentsOfFile: path(file), encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                // A line cut short by an interruption does not parse: that image is measured again.
+                if let r = EvaluationRecord(csvLine: String(line)) { records[r.key] = r }
+            }
         }
         return records
     }
 
-    func openCSV() throws -> FileHandle {
-        let file = path("per_image.csv")
+    /// After a sharded run: per_image.csv gets every row, in the run's order, and the shard
+    /// files go (nothing to do when there were none).
+    func mergeShardFiles(_ records: [EvaluationRecord]) throws {
+        let shards = recordFiles.filter { $0 != "per_image.csv" }
+        guard !shards.isEmpty else { return }
+        try write(([EvaluationRecord.header] + records.map(\.csvLine)).joined(separator: "\n") + "\n", to: path("per_image.csv"))
+        for file in shards { try FileManager.default.removeItem(atPath: path(file)) }
+    }
+
+    func openCSV(_ name: String) throws -> FileHandle {
+        let file = path(name)
         if let text = try? String(contentsOfFile: file, encoding: .utf8), !text.isEmpty {
             // Drop a partial last line, so new rows start on a line of their own.
             let complete = text.hasSuffix("\n") ? text : String(text[..<(text.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex)])

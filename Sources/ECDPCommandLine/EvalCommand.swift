@@ -3,6 +3,7 @@
 // the work; this file parses and prints).
 import ArgumentParser
 import Checkpoints
+import Distributed
 import ECDP
 import Evaluation
 import Foundation
@@ -84,15 +85,27 @@ struct Eval: ParsableCommand {
             startingNoise: xTFile.map { ($0 as NSString).lastPathComponent }, startingNoisePolicy: xTFile.map { _ in xTPolicy }, limit: limit)
         let run = try EvaluationRun(model: model, settings: settings, hrFolder: hr, lrFolder: lr, directory: out, lpips: perceptual,
                                     startingNoise: xT)
+        // Under mpirun each process measures its share of the images; then rank 0 merges.
+        let communicator = try launchCommunicator()
         var bar: ProgressBar?
-        let summary = try run.run(machine: .current(threads: Parallel.maxThreads)) { done, total, note in
+        let show: (Int, Int, String) -> Void = { done, total, note in
+            guard communicator.isRoot else { return }
             if bar == nil {
-                bar = ProgressBar(total: total, label: "eval", start: done)
+                bar = ProgressBar(total: total, label: communicator.size > 1 ? "eval (rank 0 of \(communicator.size))" : "eval", start: done)
                 if done > 0 { bar!.note("resuming \(out): \(done) of \(total) already measured") }
             }
             if !note.isEmpty { bar!.note(note) }
             bar!.update(done)
         }
+        if communicator.size > 1 {
+            try stoppingAllOnFailure(communicator) {
+                try run.run(machine: .current(threads: Parallel.maxThreads), shard: (communicator.rank, communicator.size), progress: show)
+            }
+            _ = try communicator.sum([0])  // every share is measured before rank 0 merges
+            guard communicator.isRoot else { return }
+            bar = nil
+        }
+        guard let summary = try run.run(machine: .current(threads: Parallel.maxThreads), progress: show) else { return }
         print(summary.markdown, terminator: "")
         print("wrote \(out)/summary.json, summary.md, per_image.csv and sr/")
     }

@@ -1,6 +1,7 @@
 // `ecdp find-bc`: search the optimal boundary condition x̃_T for a model and a deterministic
 // solver (Evaluation's BoundaryConditionSearch does the work; docs/boundary-condition.md).
 import ArgumentParser
+import Distributed
 import ECDP
 import Evaluation
 import Foundation
@@ -78,7 +79,23 @@ struct FindBC: ParsableCommand {
         let search = try BoundaryConditionSearch(model: model, modelSHA256: try sha256(ofFile: checkpoint), solver: solver, metric: metric,
                                                  lpips: perceptual, candidates: candidates, size: size, seed: seed, references: refs,
                                                  scale: cfg.data.scale)
-        let shard = try parsedShard()
+        var shard = try parsedShard()
+        // Under mpirun each process scores its shard of the candidates; then rank 0 merges.
+        let communicator = try launchCommunicator()
+        if communicator.size > 1 {
+            guard shard == nil else { throw InputError("--shard and mpirun both split the search: use one of them") }
+            try stoppingAllOnFailure(communicator) {
+                var bar: ProgressBar?
+                _ = try search.run(out: out, shard: (communicator.rank, communicator.size)) { done, total in
+                    guard communicator.isRoot else { return }  // rank 0's share stands for the run's progress
+                    if bar == nil { bar = ProgressBar(total: total, label: "find-bc (rank 0 of \(communicator.size))", start: done) }
+                    bar!.update(done)
+                }
+            }
+            _ = try communicator.sum([0])  // every shard is written before rank 0 merges
+            guard communicator.isRoot else { return }
+            shard = nil
+        }
         var bar: ProgressBar?
         let result = try search.run(out: out, shard: shard) { done, total in
             if bar == nil {

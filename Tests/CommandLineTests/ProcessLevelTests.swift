@@ -178,5 +178,30 @@ struct ProcessLevelTests {
                                    + ["train", "--run", dir.appendingPathComponent("fault").path, "--steps", "4"] + settings)
         #expect(faulted.status != 0 && faulted.status != 124, "a failing process must stop the run, not hang: \(faulted)")
         #expect(faulted.stderr.contains("Error (process 1 of 2): injected fault at step 2"), "\(faulted.stderr)")
+
+        // find-bc and eval split their work over the processes and merge on rank 0: the same
+        // artifact, byte for byte, and the same per-image rows (timing aside).
+        let model = FixturePaths.path("Checkpoints/pretrained/ecdp-small-demo.safetensors")
+        let search = ["find-bc", "--checkpoint", model, "--reference", FixturePaths.path("Training/data/demo/train"), "--K", "4", "--R", "2",
+                      "--metric", "psnr", "--solver", "ddim:2", "--size", "32", "--seed", "0", "--out"]
+        let bc1 = dir.appendingPathComponent("one.safetensors").path, bc2 = dir.appendingPathComponent("two.safetensors").path
+        #expect(try Self.run(Self.binary, search + [bc1]).status == 0)
+        #expect(try Self.run("/usr/bin/timeout", ["300"] + launch + search + [bc2]).status == 0)
+        #expect(FileManager.default.contents(atPath: bc1) == FileManager.default.contents(atPath: bc2))
+        let patches = dir.appendingPathComponent("patches").path
+        #expect(try Self.run(Self.binary, ["prepare", "--kind", "patches", "--input", FixturePaths.path("Training/data/demo/test"),
+                                            "--out", patches, "--size", "32", "--count", "3", "--seed", "0"]).status == 0)
+        let eval = ["eval", "--checkpoint", model, "--hr", patches + "/hr", "--protocol", "ecdp",
+                    "--solver", "ddim:2", "--solver", "bicubic", "--seeds", "0,1", "--out"]
+        let ev1 = dir.appendingPathComponent("ev1").path, ev2 = dir.appendingPathComponent("ev2").path
+        #expect(try Self.run(Self.binary, eval + [ev1]).status == 0)
+        #expect(try Self.run("/usr/bin/timeout", ["300"] + launch + eval + [ev2]).status == 0)
+        func rows(_ folder: String) throws -> [String] {
+            // image … lpips, nfe: every column but seconds and the output path.
+            try String(contentsOfFile: folder + "/per_image.csv", encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(10).joined(separator: ",") }
+        }
+        #expect(try rows(ev1) == rows(ev2))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ev2).filter { $0.hasPrefix("per_image-") }.isEmpty, "shard files left")
     }
 }
