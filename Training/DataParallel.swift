@@ -45,25 +45,9 @@ extension Trainer {
         return Float(try communicator.sum([local])[0] / Double(processes))
     }
 
-    /// Sums every parameter's gradient over the processes (one buffer, one allreduce) and
-    /// divides by their number.
+    /// Sums every parameter's gradient over the processes and divides by their number.
     func averageGradients(_ parameters: [Parameter]) throws {
-        let counts = parameters.map(\.value.count)
-        var flat = [Float](repeating: 0, count: counts.reduce(0, +))
-        var offset = 0
-        for (p, c) in zip(parameters, counts) {
-            if let g = p.gradient { flat.replaceSubrange(offset..<offset + c, with: g.scalars) }
-            offset += c
-        }
-        let started = DispatchTime.now().uptimeNanoseconds
-        try flat.withUnsafeMutableBufferPointer { try communicator.sumInPlace($0) }
-        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let scale = 1 / Float(communicator.size)
-        offset = 0
-        for (p, c) in zip(parameters, counts) {
-            p.gradient = Tensor(flat[offset..<offset + c].map { $0 * scale }, shape: p.value.shape)
-            offset += c
-        }
+        communicationSeconds += try sumGradients(parameters, over: communicator, scale: 1 / Float(communicator.size))
     }
 
     /// Stops with an error when the processes' weights differ (they must stay identical).
@@ -90,4 +74,25 @@ extension Trainer {
               rank == communicator.rank, at == step else { return }
         throw TrainingFailure(message: "injected fault at step \(step) (ECDP_FAULT_RANK=\(rank), ECDP_FAULT_STEP=\(at))")
     }
+}
+
+/// Sums every parameter's gradient over the processes (one buffer, one allreduce, in
+/// place) and multiplies by `scale`. Returns the seconds the allreduce took.
+func sumGradients(_ parameters: [Parameter], over communicator: Communicator, scale: Float) throws -> Double {
+    let counts = parameters.map(\.value.count)
+    var flat = [Float](repeating: 0, count: counts.reduce(0, +))
+    var offset = 0
+    for (p, c) in zip(parameters, counts) {
+        if let g = p.gradient { flat.replaceSubrange(offset..<offset + c, with: g.scalars) }
+        offset += c
+    }
+    let started = DispatchTime.now().uptimeNanoseconds
+    try flat.withUnsafeMutableBufferPointer { try communicator.sumInPlace($0) }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    offset = 0
+    for (p, c) in zip(parameters, counts) {
+        p.gradient = Tensor(scale == 1 ? Array(flat[offset..<offset + c]) : flat[offset..<offset + c].map { $0 * scale }, shape: p.value.shape)
+        offset += c
+    }
+    return seconds
 }

@@ -4,6 +4,7 @@
 // `rrdb.*` is what `model.rrdb_init` reads) and resumable state in `RUN/checkpoint.h5`.
 import AtomicFile
 import Checkpoints
+import Distributed
 import ECDP
 import Foundation
 import Grad
@@ -17,14 +18,17 @@ public final class RRDBPretrainer {
     let batches: TrainingBatches
     let store: CheckpointStore
     public private(set) var progress: TrainingProgress
-    /// The run folder's lock, held while this pretrainer exists.
-    private let lock: RunLock
+    /// The run folder's lock, held while this pretrainer exists (by rank 0).
+    private let lock: RunLock?
+    /// The processes of a data-parallel run; rank 0 alone writes the run folder.
+    public let communicator: Communicator
 
-    public init(config: TrainingConfig, runDirectory: String) throws {
+    public init(config: TrainingConfig, runDirectory: String, communicator: Communicator = SingleProcess()) throws {
         self.config = config
         self.runDirectory = runDirectory
-        try Folders.create(runDirectory)
-        lock = try RunLock(runDirectory: runDirectory)
+        self.communicator = communicator
+        if communicator.isRoot { try Folders.create(runDirectory) }
+        lock = communicator.isRoot ? try RunLock(runDirectory: runDirectory) : nil
         var rng = RandomGenerator(seed: config.seed)
         net = RRDBNet(config: config.model, scale: config.data.scale, using: &rng)
         batches = try config.trainingBatches()
@@ -36,7 +40,7 @@ public final class RRDBPretrainer {
             try net.load(state.model)
             adam.state = state.optimizer
             progress = state.progress
-        } else {
+        } else if communicator.isRoot {
             try config.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         }
     }
@@ -51,11 +55,23 @@ public final class RRDBPretrainer {
         let params = net.parameters().map(\.parameter)
         let schedule = WarmupStepSchedule(warmupSteps: config.optimizer.warmupSteps, milestones: config.optimizer.milestones,
                                           decay: Float(config.optimizer.decay))
-        while progress.step < steps && !shouldStop() {
+        while progress.step < steps {
+            if communicator.size == 1 ? shouldStop() : try communicator.maximum([shouldStop() ? 1 : 0])[0] > 0 { break }
             let batch = try loader.next()
             adam.zeroGradients()
-            let batchSize = Float(batch.hr.shape[0])
-            let loss = accumulateGradients(of: params) { l1Loss(net(batch.lr), batch.hr, reduction: .sum) * (1 / batchSize) }.item
+            let batchSize = batch.hr.shape[0], processes = communicator.size
+            guard batchSize % processes == 0 else {
+                throw TrainingFailure(message: "data.batch \(batchSize) is not divisible by the \(processes) processes of this run")
+            }
+            // Each process takes its share of the batch; the loss is Σ|error| / (whole batch),
+            // so the shares' gradients add up to the one-process gradient.
+            let share = batchSize / processes, first = communicator.rank * share
+            func mine(_ t: Tensor) -> Tensor { processes == 1 ? t : t.slice(start: [first, 0, 0, 0], size: [share] + Array(t.shape.dropFirst())) }
+            var loss = accumulateGradients(of: params) { l1Loss(net(mine(batch.lr)), mine(batch.hr), reduction: .sum) * (1 / Float(batchSize)) }.item
+            if processes > 1 {
+                _ = try sumGradients(params, over: communicator, scale: 1)
+                loss = Float(try communicator.sum([Double(loss)])[0])
+            }
             guard loss.isFinite else { throw TrainingFailure(message: "RRDB pretraining: loss became \(loss) at step \(progress.step + 1)") }
             clipGradientValues(params, limit: Float(config.optimizer.clipValue))
             adam.step(learningRateFactor: schedule.factor(step: progress.step, epoch: progress.epoch))
@@ -69,6 +85,7 @@ public final class RRDBPretrainer {
     }
 
     func save() throws {
+        guard communicator.isRoot else { return }
         let state = TrainingState(model: net.stateDict(), ema: [:], optimizer: adam.state, progress: progress,
                                   rngStates: [:], sampleLatent: nil, configYAML: config.yaml)
         try store.save(state)

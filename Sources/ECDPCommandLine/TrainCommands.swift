@@ -189,17 +189,19 @@ struct PretrainRRDB: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        guard !MPICommunicator.isLaunchedByMPI else { throw InputError("pretrain-rrdb is not data-parallel yet: run it as one process") }
         let cfg = try TrainingConfig.resolve(config, overrides: overrides)
         let steps = self.steps ?? cfg.schedule.steps
-        let pretrainer = try RRDBPretrainer(config: cfg, runDirectory: runFolder)
-        let interrupt = InterruptFlag()
-        var bar = ProgressBar(total: steps, label: "rrdb", start: pretrainer.progress.step)
-        try pretrainer.train(until: steps, shouldStop: { interrupt.isRaised }) { step, loss in
-            bar.update(step, fields: [("L1", String(format: "%.4f", loss))])
+        let communicator = try launchCommunicator()
+        try stoppingAllOnFailure(communicator) {
+            let pretrainer = try RRDBPretrainer(config: cfg, runDirectory: runFolder, communicator: communicator)
+            let interrupt = InterruptFlag()
+            var bar = ProgressBar(total: steps, label: "rrdb", start: pretrainer.progress.step)
+            try pretrainer.train(until: steps, shouldStop: { interrupt.isRaised }) { step, loss in
+                if communicator.isRoot { bar.update(step, fields: [("L1", String(format: "%.4f", loss))]) }
+            }
+            if communicator.isRoot { print("encoder weights: \(pretrainer.encoderWeightsPath) (step \(pretrainer.progress.step))") }
+            if interrupt.isRaised && pretrainer.progress.step < steps { throw interrupt.exitCode }
         }
-        print("encoder weights: \(pretrainer.encoderWeightsPath) (step \(pretrainer.progress.step))")
-        if interrupt.isRaised && pretrainer.progress.step < steps { throw interrupt.exitCode }
     }
 }
 

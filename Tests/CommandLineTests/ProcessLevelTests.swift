@@ -149,7 +149,8 @@ struct ProcessLevelTests {
 
     /// `mpirun -np 2 ecdp train` ends with the weights of one process with the same global
     /// batch and seed (to float tolerance: the two halves' gradients are summed in another
-    /// order), resumes to them again, and a failure on one process stops both with its message.
+    /// order), resumes to them again, and a failure on one process stops both with its message;
+    /// pretrain-rrdb, find-bc and eval give what one process gives.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && mpirun != nil,
                    "needs .build/debug/ecdp and Open MPI's mpirun (make setup installs openmpi-bin)"))
     func twoProcessesTrainTheSameWeightsAsOne() throws {
@@ -178,6 +179,20 @@ struct ProcessLevelTests {
                                    + ["train", "--run", dir.appendingPathComponent("fault").path, "--steps", "4"] + settings)
         #expect(faulted.status != 0 && faulted.status != 124, "a failing process must stop the run, not hang: \(faulted)")
         #expect(faulted.stderr.contains("Error (process 1 of 2): injected fault at step 2"), "\(faulted.stderr)")
+
+        // pretrain-rrdb: each process takes its share of the batch; the encoder weights match.
+        let rrdb = ["pretrain-rrdb", "--config", FixturePaths.path("Training/configs/tiny.yaml"),
+                    "--set", "data.train=\(FixturePaths.path("Training/data/demo/train"))", "--steps", "3", "--run"]
+        let r1 = dir.appendingPathComponent("rrdb1").path, r2 = dir.appendingPathComponent("rrdb2").path
+        #expect(try Self.run(Self.binary, rrdb + [r1]).status == 0)
+        #expect(try Self.run("/usr/bin/timeout", ["300"] + launch + rrdb + [r2]).status == 0)
+        let e1 = try Safetensors.read(r1 + "/rrdb.safetensors"), e2 = try Safetensors.read(r2 + "/rrdb.safetensors")
+        let other = Dictionary(e2.tensors.map { ($0.name, $0.tensor.floatTensor().scalars) }, uniquingKeysWith: { p, _ in p })
+        var encoderDiff = 0.0, encoderNorm = 0.0
+        for (name, t) in e1.tensors {
+            for (p, q) in zip(t.floatTensor().scalars, other[name] ?? []) { encoderDiff += Double(p - q) * Double(p - q); encoderNorm += Double(p) * Double(p) }
+        }
+        #expect(e1.tensors.count == e2.tensors.count && (encoderDiff / encoderNorm).squareRoot() < 1e-6)
 
         // find-bc and eval split their work over the processes and merge on rank 0: the same
         // artifact, byte for byte, and the same per-image rows (timing aside).
