@@ -217,8 +217,8 @@ public final class Trainer {
                       report: (TrainerEvent) -> Void = { _ in }) throws -> TrainingOutcome {
         guard progress.step < steps else { return .finished(step: progress.step) }
         if lock == nil, communicator.isRoot { lock = try RunLock(runDirectory: runDirectory) }
-        if communicator.size > 1, config.finetune != nil {
-            throw TrainingFailure(message: "fine-tuning is not data-parallel yet: run `ecdp finetune` as one process")
+        if communicator.size > 1, config.finetune != nil, config.data.batch % communicator.size != 0 {
+            throw TrainingFailure(message: "data.batch \(config.data.batch) is not divisible by the \(communicator.size) processes of this run")
         }
         defer { lock?.release(); lock = nil }
         let loader = BatchPrefetcher(batches, startEpoch: progress.epoch, step: progress.stepInEpoch)
@@ -238,7 +238,20 @@ public final class Trainer {
             let loss: Float
             if let finetune = config.finetune {
                 let stepStarted = Date()
-                var terms = try finetuneGradients(batch, finetune)
+                var terms: FinetuneStepReport
+                if communicator.size > 1 {
+                    let share = config.data.batch / communicator.size, first = communicator.rank * share
+                    terms = try finetuneGradients(batch, finetune, share: first..<first + share)
+                    try averageGradients(params)
+                    // Each term's mean over the batch: the mean of the equal shares' means.
+                    let values = [terms.features, terms.pixel, terms.scoreMatching].map { Double($0 ?? 0) }
+                    let means = try communicator.sum(values).map { Float($0 / Double(communicator.size)) }
+                    if terms.features != nil { terms.features = means[0] }
+                    if terms.pixel != nil { terms.pixel = means[1] }
+                    if terms.scoreMatching != nil { terms.scoreMatching = means[2] }
+                } else {
+                    terms = try finetuneGradients(batch, finetune)
+                }
                 terms.seconds = Date().timeIntervalSince(stepStarted)
                 loss = finetune.weightedLoss(terms)
                 lastFinetuneStep = terms
@@ -337,8 +350,16 @@ public final class Trainer {
     /// Both sampled terms get their gradients by the adjoint method: the U-Net's directly;
     /// the encoder's through ∂L/∂features only with `encoder_gradients` (the official
     /// adjoint leaves the encoder out). Returns each term's unweighted value.
-    func finetuneGradients(_ batch: SRBatch, _ ft: TrainingConfig.Finetune) throws -> FinetuneStepReport {
+    ///
+    /// With `share` (data-parallel runs), every random draw is made for the whole batch and
+    /// the samples of `share` are kept, so the processes' shares make up the one-process step.
+    func finetuneGradients(_ whole: SRBatch, _ ft: TrainingConfig.Finetune, share: Range<Int>? = nil) throws -> FinetuneStepReport {
         var report = FinetuneStepReport(featureLabel: ft.featureLabel)
+        func mine(_ t: Tensor) -> Tensor {
+            guard let share else { return t }
+            return t.slice(start: [share.lowerBound, 0, 0, 0], size: [share.count] + Array(t.shape.dropFirst()))
+        }
+        let batch = SRBatch(hr: mine(whole.hr), lr: mine(whole.lr), epoch: whole.epoch, step: whole.step)
         let (h, w) = (batch.hr.shape[2], batch.hr.shape[3])
         let feats = withoutDerivatives { model.rrdb(batch.lr) }
         let mu = withoutDerivatives { model.mean(lr: batch.lr, height: h, width: w) }
@@ -348,7 +369,7 @@ public final class Trainer {
 
         /// The adjoint gradient of `loss(image)` for a sample from x_T = temperature·z.
         func sampledTerm(temperature: Double, weight: Double, loss: @escaping (Tensor) -> Tensor) throws -> Float {
-            let xT = Tensor.randomNormal(batch.hr.shape, using: &noise) * Float(temperature)
+            let xT = mine(Tensor.randomNormal(whole.hr.shape, using: &noise)) * Float(temperature)
             var value: Float = 0
             let adjoint = try Adjoint.gradients(
                 of: { [model] y, t, c in model.probabilityFlow(x: y, time: t, lrFeatures: c) },
@@ -376,7 +397,13 @@ public final class Trainer {
         if ft.scoreMatchingWeight > 0 {
             let weight = Float(ft.scoreMatchingWeight)
             let params = model.parameters().map(\.parameter)
-            report.scoreMatching = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) * weight }.item / weight
+            // Times and noise drawn for the whole batch, in ECDPModel.loss(hr:lr:using:)'s order.
+            let times = model.diffusion.sampleTimes(count: whole.hr.shape[0], using: &noise)
+            let eps = Tensor.randomNormal(whole.hr.shape, using: &noise)
+            let myTimes = share.map { Array(times[$0]) } ?? times
+            report.scoreMatching = accumulateGradients(of: params) {
+                model.loss(hr: batch.hr, lr: batch.lr, times: myTimes, noise: mine(eps)) * weight
+            }.item / weight
         }
         if ft.iqWeight > 0 {
             let imageQuality = ImageQualityLoss(features: try features(ft), weight: 1)

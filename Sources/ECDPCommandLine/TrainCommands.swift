@@ -225,14 +225,17 @@ struct Finetune: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        guard !MPICommunicator.isLaunchedByMPI else { throw InputError("finetune is not data-parallel yet: run it as one process") }
         let cfg = try TrainingConfig.resolve(config, overrides: overrides)
         guard let ft = cfg.finetune else { throw InputError("\(config) has no `finetune` section; use e.g. --config small-finetune") }
         if ft.iqWeight > 0, ft.featureWeights == nil {
             print("note: no finetune.feature_weights — the feature term uses RANDOM FEATURES (\(ft.features.rawValue) layout, Kaiming-normal); "
                   + "every log line says so. Not a VGG loss: fine for testing the pipeline, not for perceptual results.")
         }
-        let trainer = try Trainer.startFinetune(config: cfg, parent: checkpoint ?? oldFrom!, runDirectory: runFolder)
-        try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
+        let communicator = try launchCommunicator()
+        try stoppingAllOnFailure(communicator) {
+            let trainer = try Trainer.startFinetune(config: cfg, parent: checkpoint ?? oldFrom!, runDirectory: runFolder,
+                                                    communicator: communicator)
+            try runTraining(trainer, steps: steps ?? cfg.schedule.steps)
+        }
     }
 }

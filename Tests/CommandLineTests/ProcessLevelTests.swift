@@ -180,6 +180,19 @@ struct ProcessLevelTests {
         #expect(faulted.status != 0 && faulted.status != 124, "a failing process must stop the run, not hang: \(faulted)")
         #expect(faulted.stderr.contains("Error (process 1 of 2): injected fault at step 2"), "\(faulted.stderr)")
 
+        // finetune: each process solves its share's ODE with its own adaptive steps, so the
+        // run equals one process within the solver's tolerance, not to float precision.
+        let finetune = ["finetune", "--checkpoint", single + "/checkpoint.h5", "--config", FixturePaths.path("Training/configs/tiny.yaml"),
+                        "--set", "data.train=\(FixturePaths.path("Training/data/demo/train"))", "--set", "schedule.validate_every=0",
+                        "--set", "schedule.sample_every=0", "--set", "finetune.pixel_weight=50", "--set", "finetune.score_matching_weight=0",
+                        "--set", "finetune.rtol=1e-2", "--set", "finetune.atol=1e-2", "--set", "data.hr_crop=16", "--steps", "1", "--run"]
+        let f1 = dir.appendingPathComponent("ft1").path, f2 = dir.appendingPathComponent("ft2").path
+        #expect(try Self.run(Self.binary, finetune + [f1]).status == 0)
+        let ft = try Self.run("/usr/bin/timeout", ["300"] + launch + finetune + [f2])
+        #expect(ft.status == 0, "\(ft)")
+        d = try Self.weightDifference(f1, f2)
+        #expect(d.relative < 1e-2, "fine-tune, 1 step: \(d)")
+
         // pretrain-rrdb: each process takes its share of the batch; the encoder weights match.
         let rrdb = ["pretrain-rrdb", "--config", FixturePaths.path("Training/configs/tiny.yaml"),
                     "--set", "data.train=\(FixturePaths.path("Training/data/demo/train"))", "--steps", "3", "--run"]
