@@ -4,8 +4,9 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libpng-dev libhdf5-dev pkg-config
-# What the tests need besides: Open MPI's mpirun for the data-parallel test (docs/distributed.md).
-TEST_APT_PACKAGES := openmpi-bin
+# What the tests need besides: Open MPI's mpirun for the data-parallel test (docs/distributed.md),
+# Chromium for the browser test of `ecdp report`.
+TEST_APT_PACKAGES := openmpi-bin chromium
 ECDP := .build/release/ecdp
 BENCH_PYTHON ?= .venv-bench/bin/python
 

@@ -74,6 +74,8 @@ let package = Package(
 
         // The model and what is built on it.
         .target(name: "ECDP", dependencies: ["Grad", "GradNN", "Backbones"]),
+        // `ecdp report`: self-contained HTML pages of runs, evaluations and tables.
+        .target(name: "Reporting", dependencies: ["Grad", "Imaging"]),
         // Processes of a data-parallel run: one, or Open MPI's loaded at run time.
         .target(name: "Distributed"),
         .target(name: "Training", dependencies: ["Distributed", "Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", "AtomicFile", .product(name: "Yams", package: "Yams")], path: "Training",
@@ -92,7 +94,7 @@ let package = Package(
 
         // The command-line tool: its commands as a library (tested in-process), and the executable.
         .target(name: "ECDPCommandLine", dependencies: [
-            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction", "Distributed",
+            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction", "Distributed", "Reporting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: kernelDefines),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),

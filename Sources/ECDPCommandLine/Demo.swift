@@ -7,6 +7,7 @@ import ArgumentParser
 import ECDP
 import Evaluation
 import Foundation
+import Reporting
 import Grad
 import Imaging
 import Training
@@ -85,6 +86,9 @@ struct Demo: ParsableCommand {
             }
         }
         try (report.joined(separator: "\n") + "\n").write(toFile: out("metrics.jsonl"), atomically: true, encoding: .utf8)
+        let page = out("report.html")
+        try Report.build(output).html.write(toFile: page, atomically: true, encoding: .utf8)
         print("outputs in \(output)/: comparison.png, sr.png, metrics.jsonl, train/loss.svg")
+        print("report: \(page) (open it in a browser)")
     }
 }

@@ -12,7 +12,7 @@ public struct ECDPCommand: ParsableCommand {
         commandName: "ecdp",
         abstract: "Train, evaluate and convert ECDP super-resolution diffusion models.",
         version: Version.text,
-        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Tables.self, Inspect.self, Convert.self, Doctor.self]
+        subcommands: [Train.self, Resume.self, PretrainRRDB.self, Finetune.self, Info.self, Upscale.self, Degrade.self, Demo.self, Bench.self, Metrics.self, Eval.self, Prepare.self, FindBC.self, Tables.self, Inspect.self, Convert.self, Doctor.self, ReportCommand.self]
     )
 
     /// Parses and runs the command line, exiting with the project's codes: 0 success, 1 a

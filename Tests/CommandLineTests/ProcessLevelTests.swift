@@ -232,4 +232,47 @@ struct ProcessLevelTests {
         #expect(try rows(ev1) == rows(ev2))
         #expect(try FileManager.default.contentsOfDirectory(atPath: ev2).filter { $0.hasPrefix("per_image-") }.isEmpty, "shard files left")
     }
+
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// `ecdp report` pages rendered by a real browser (headless Chromium): no script errors,
+    /// the key elements there, and no horizontal scrolling at 1280 px or at 375 px.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && chromium != nil,
+                   "needs .build/debug/ecdp and Chromium (make setup-test installs it)"))
+    func reportsRenderInABrowserWithoutErrorsOrSideways() throws {
+        let dir = try FixturePaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let patches = dir.appendingPathComponent("patches").path, eval = dir.appendingPathComponent("eval").path
+        #expect(try Self.run(Self.binary, ["prepare", "--kind", "patches", "--input", FixturePaths.path("Training/data/demo/test"),
+                                            "--out", patches, "--size", "32", "--count", "3", "--seed", "0"]).status == 0)
+        #expect(try Self.run(Self.binary, ["eval", "--checkpoint", FixturePaths.path("Checkpoints/pretrained/ecdp-small-demo.safetensors"),
+                                            "--hr", patches + "/hr", "--protocol", "ecdp", "--solver", "ddim:2", "--solver", "bicubic",
+                                            "--out", eval]).status == 0)
+        let run = dir.appendingPathComponent("run").path
+        #expect(try Self.run(Self.binary, ["train", "--config", FixturePaths.path("Training/configs/tiny.yaml"), "--run", run, "--steps", "2",
+                                            "--set", "data.train=\(FixturePaths.path("Training/data/demo/train"))",
+                                            "--set", "data.validation=\(FixturePaths.path("Training/data/demo/test"))",
+                                            "--set", "schedule.validate_every=2", "--set", "schedule.sample_every=2",
+                                            "--set", "sampling.validation_crop=32"]).status == 0)
+        let pages: [(folder: String, extra: [String], expected: [String])] = [
+            (eval, ["--hr", patches + "/hr"], ["id=\"per-image\"", "<h2>Summary</h2>", "Protocol: ecdp", "<h2>Details: best and worst image (ddim:2)</h2>", "<img"]),
+            (run, [], ["<h2>Loss</h2>", "<h2>Validation</h2>", "<h2>Samples</h2>", "<h2>Config</h2>"]),
+        ]
+        for page in pages {
+            let html = page.folder + "/report.html"
+            let made = try Self.run(Self.binary, ["report", page.folder] + page.extra)
+            #expect(made.status == 0 && made.stdout.contains("wrote \(html)"), "\(made)")
+            for width in [1280, 375] {
+                let browser = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=\(width),900"]
+                let dom = try Self.run("/usr/bin/timeout", ["120", Self.chromium!] + browser + ["--dump-dom", "file://" + html])
+                #expect(dom.stdout.contains("data-horizontal-overflow=\"false\""), "\(page.folder) at \(width) px scrolls sideways")
+                #expect(dom.stdout.contains("data-script-errors=\"0\""), "\(page.folder) at \(width) px: script errors")
+                for element in page.expected { #expect(dom.stdout.contains(element), "\(page.folder): no \(element)") }
+                let shot = dir.appendingPathComponent("shot-\(width).png").path
+                _ = try Self.run("/usr/bin/timeout", ["120", Self.chromium!] + browser + ["--screenshot=\(shot)", "file://" + html])
+                let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+                #expect(size > 10_000, "screenshot of \(page.folder) at \(width) px: \(size) bytes")
+            }
+        }
+    }
 }
