@@ -67,6 +67,8 @@ let package = Package(
         // Images: libpng codec (C, so libpng's longjmp errors stay in C) and image ops.
         .target(name: "PNGCodec", dependencies: ["CPNG"]),
         .target(name: "AtomicFile"),
+        // Where the repository's shipped files are, from any working directory (ECDP_HOME).
+        .target(name: "ProjectFiles"),
         .target(name: "Imaging", dependencies: ["Grad", "PNGCodec", "AtomicFile"]),
 
         // torchvision feature networks (VGG, AlexNet, SqueezeNet) for perceptual losses and LPIPS.
@@ -78,14 +80,14 @@ let package = Package(
         .target(name: "Reporting", dependencies: ["Grad", "Imaging"]),
         // Processes of a data-parallel run: one, or Open MPI's loaded at run time.
         .target(name: "Distributed"),
-        .target(name: "Training", dependencies: ["Distributed", "Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", "AtomicFile", .product(name: "Yams", package: "Yams")], path: "Training",
+        .target(name: "Training", dependencies: ["Distributed", "ProjectFiles", "Grad", "GradNN", "ECDP", "Imaging", "Checkpoints", "Evaluation", "AtomicFile", .product(name: "Yams", package: "Yams")], path: "Training",
                 exclude: ["configs", "data"]),
-        .target(name: "Evaluation", dependencies: ["Grad", "GradNN", "Backbones", "ECDP", "Imaging", "Checkpoints", "AtomicFile",
+        .target(name: "Evaluation", dependencies: ["ProjectFiles", "Grad", "GradNN", "Backbones", "ECDP", "Imaging", "Checkpoints", "AtomicFile",
                                                    .product(name: "Crypto", package: "swift-crypto")], path: "Evaluation", exclude: ["tables"]),
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"]),
         // The table orchestration: trains, searches and evaluates what a paper table needs
         // (specs in Evaluation/tables/), caching every step by the hash of its inputs.
-        .target(name: "Reproduction", dependencies: ["Grad", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints",
+        .target(name: "Reproduction", dependencies: ["ProjectFiles", "Grad", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints",
                                                      "AtomicFile", .product(name: "Yams", package: "Yams"),
                                                      .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Checkpoints", dependencies: ["Grad", "GradNN", "HDF5Bridge", "AtomicFile",
@@ -94,7 +96,7 @@ let package = Package(
 
         // The command-line tool: its commands as a library (tested in-process), and the executable.
         .target(name: "ECDPCommandLine", dependencies: [
-            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction", "Distributed", "Reporting",
+            "Grad", "GradNN", "GradKernels", "ECDP", "Imaging", "Training", "Evaluation", "Checkpoints", "AtomicFile", "Reproduction", "Distributed", "Reporting", "ProjectFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: kernelDefines),
         .executableTarget(name: "ecdp", dependencies: ["ECDPCommandLine"]),

@@ -10,6 +10,7 @@ import Foundation
 import Grad
 import GradNN
 import Imaging
+import ProjectFiles
 
 /// What the trainer reports while it runs.
 public enum TrainerEvent {
@@ -280,17 +281,17 @@ public final class Trainer {
                 try checkWeightsAgree(step: progress.step)
             }
             if progress.step % config.schedule.logEvery == 0, communicator.isRoot {
-                var entry: [String: Any] = ["step": progress.step, "epoch": progress.epoch, "loss": Double(loss),
-                                            "lr": Double(Float(config.optimizer.lr) * factor), "seconds": Date().timeIntervalSince(started)]
+                var entry: [String: Any] = ["step": progress.step, "epoch": progress.epoch, "loss": decimal(loss),
+                                            "lr": decimal(Float(config.optimizer.lr) * factor), "seconds": Date().timeIntervalSince(started)]
                 if communicator.size > 1 {
                     entry["processes"] = communicator.size
                     entry["allreduce_seconds"] = communicationSeconds
                     communicationSeconds = 0
                 }
                 if config.finetune != nil, let terms = lastFinetuneStep {
-                    if let v = terms.features { entry["features_loss"] = Double(v); entry["features"] = terms.featureLabel }
-                    if let v = terms.pixel { entry["pixel_loss"] = Double(v) }
-                    if let v = terms.scoreMatching { entry["score_matching_loss"] = Double(v) }
+                    if let v = terms.features { entry["features_loss"] = decimal(v); entry["features"] = terms.featureLabel }
+                    if let v = terms.pixel { entry["pixel_loss"] = decimal(v) }
+                    if let v = terms.scoreMatching { entry["score_matching_loss"] = decimal(v) }
                     entry["nfe_forward"] = terms.forwardEvaluations
                     entry["nfe_adjoint"] = terms.adjointEvaluations
                     entry["step_seconds"] = terms.seconds
@@ -423,7 +424,8 @@ public final class Trainer {
     func validationSet() throws -> [(name: String, hr: Tensor, lr: Tensor)] {
         if let validationCache { return validationCache }
         guard let folder = config.data.validation else { throw TrainingFailure(message: Self.missingValidation(config)) }
-        let data = try SRDataset(hrFolder: folder, lrFolder: config.data.validationLR, scale: config.data.scale)
+        let data = try SRDataset(hrFolder: ProjectFiles.resolve(folder), lrFolder: config.data.validationLR.map { ProjectFiles.resolve($0) },
+                                 scale: config.data.scale)
         let pairs = try data.validationPairs(cropSize: config.sampling.validationCrop)
         validationCache = pairs
         return pairs
@@ -512,3 +514,7 @@ public final class Trainer {
         return path
     }
 }
+
+/// A Float as the Double of its shortest decimal form, so logs read 0.0002, not
+/// 0.00019999999494757503 (the Float's exact binary value).
+func decimal(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }

@@ -5,6 +5,7 @@
 // `torchvision.models.<net>(weights=…)` puts them.
 import Checkpoints
 import Foundation
+import ProjectFiles
 import Grad
 
 public enum LPIPSWeights {
@@ -29,17 +30,10 @@ public enum LPIPSWeights {
         return FileManager.default.fileExists(atPath: cached) ? cached : nil
     }
 
-    /// The shipped heads: `Checkpoints/lpips/<net>.safetensors` under the working directory,
-    /// or under a folder above the running executable (a build inside the repository).
+    /// The shipped heads: `Checkpoints/lpips/<net>.safetensors` under the working directory
+    /// or the repository's folder (ProjectFiles).
     public static func headsPath(_ network: LPIPSNetwork) -> String? {
-        let relative = "Checkpoints/lpips/\(network).safetensors"
-        var roots = [FileManager.default.currentDirectoryPath]
-        var folder = (CommandLine.arguments.first.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? "") as NSString
-        for _ in 0..<5 {
-            folder = folder.deletingLastPathComponent as NSString
-            roots.append(folder as String)
-        }
-        return roots.map { ($0 as NSString).appendingPathComponent(relative) }.first { FileManager.default.fileExists(atPath: $0) }
+        ProjectFiles.locate("Checkpoints/lpips/\(network).safetensors")
     }
 
     /// LPIPS with `network`, its backbone from `backbone` (or torchvision's cache) and the

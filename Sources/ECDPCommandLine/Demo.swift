@@ -7,6 +7,7 @@ import ArgumentParser
 import ECDP
 import Evaluation
 import Foundation
+import ProjectFiles
 import Reporting
 import Grad
 import Imaging
@@ -44,7 +45,8 @@ struct Demo: ParsableCommand {
 
         // 2. Super-resolution with the shipped model.
         if oldWeights != nil { Deprecation.notice("--weights", "--checkpoint", command: "demo") }
-        let weights = oldWeights ?? checkpoint
+        let weights = ProjectFiles.resolve(oldWeights ?? checkpoint)
+        let image = ProjectFiles.resolve(self.image)
         print("== 2/3 super-resolving \(image) ×4 with \(weights)")
         guard fm.fileExists(atPath: weights) else {
             throw InputError("\(weights) is missing; train one with `ecdp train --config small --run runs/small` and export it with `ecdp convert runs/small/checkpoint.h5 \(weights) --map ema-weights`")
@@ -81,7 +83,7 @@ struct Demo: ParsableCommand {
                 print("  \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) PSNR \(String(format: "%.2f", m.psnr)) dB  SSIM \(String(format: "%.4f", m.ssim))  LR-PSNR \(String(format: "%.2f", m.lrPSNR ?? .nan)) dB  [\(proto)]")
                 var line = JSONLine()
                 line.add("method", name); line.add("protocol", proto.name); line.add("psnr", m.psnr); line.add("ssim", m.ssim)
-                line.add("lr_psnr", m.lrPSNR); line.add("image", image); line.add("solver", solver); line.add("temperature", Double(temperature))
+                line.add("lr_psnr", m.lrPSNR); line.add("image", image); line.add("solver", solver); line.add("temperature", Double("\(temperature)") ?? Double(temperature))
                 report.append(line.text)
             }
         }

@@ -7,6 +7,7 @@
 import ECDP
 import Evaluation
 import Foundation
+import ProjectFiles
 import Training
 
 public struct PlannedStep: Sendable {
@@ -155,19 +156,23 @@ struct Planner {
         }
     }
 
-    /// The spec with `$DATA` replaced in every path and override.
+    /// The spec with `$DATA` replaced in every path and override, and relative paths of the
+    /// repository's own files found from any working directory (ProjectFiles).
     func substituted(_ s: StepSpec) -> StepSpec {
-        guard let data else { return s }
-        func sub(_ v: String?) -> String? { v?.replacingOccurrences(of: "$DATA", with: data) }
+        func sub(_ v: String?) -> String? {
+            guard let v else { return nil }
+            let path = data.map { v.replacingOccurrences(of: "$DATA", with: $0) } ?? v
+            return path.hasPrefix("@") || path.hasPrefix("$") ? path : ProjectFiles.resolve(path)
+        }
         var r = s
-        r.subject = sub(s.subject)!
+        r.subject = [.train, .finetune].contains(s.kind) ? s.subject : sub(s.subject)!
         r.from = sub(s.from)
         r.reference = sub(s.reference)
         r.hr = sub(s.hr)
         r.lr = sub(s.lr)
         r.startingNoise = sub(s.startingNoise)
         r.lpipsBackbone = sub(s.lpipsBackbone)
-        r.overrides = s.overrides.map { sub($0)! }
+        r.overrides = s.overrides.map { o in data.map { o.replacingOccurrences(of: "$DATA", with: $0) } ?? o }
         return r
     }
 
@@ -221,9 +226,9 @@ struct Planner {
             if let seed = s.seed { cfg.seed = seed }
             let steps = s.steps ?? cfg.schedule.steps
             lines += ["config=\(cfg.yaml)", "steps=\(steps)"]
-            lines += try cfg.data.train.map { "train=\(try digests.folder($0))" }
-            if let v = cfg.data.validation { lines.append("validation=\(try digests.folder(v))") }
-            if let v = cfg.data.trainLR { lines.append("train_lr=\(try digests.folder(v))") }
+            lines += try cfg.data.train.map { "train=\(try digests.folder(ProjectFiles.resolve($0)))" }
+            if let v = cfg.data.validation { lines.append("validation=\(try digests.folder(ProjectFiles.resolve(v)))") }
+            if let v = cfg.data.trainLR { lines.append("train_lr=\(try digests.folder(ProjectFiles.resolve(v)))") }
             if s.kind == .finetune {
                 let parent = try required(s.from, "from")
                 lines.append("parent=\(try model(parent).digest)")

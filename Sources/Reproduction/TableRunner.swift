@@ -15,7 +15,7 @@ public final class TableRunner {
     ///   `Evaluation/tables/`.
     /// With `dryRun`, a scale that needs `--data` plans without it (what is missing is listed).
     /// Without `estimateCosts` no model is timed and every estimate is 0.
-    public init(names: [String], scale: String, data: String?, out: String, root: String = ".", dryRun: Bool = false,
+    public init(names: [String], scale: String, data: String?, out: String, root: String = TableSpec.defaultRoot, dryRun: Bool = false,
                 estimateCosts: Bool = true) throws {
         guard ["cpu", "paper"].contains(scale) else { throw TableSpecError("--scale \(scale): cpu or paper") }
         let specs = try names.map { try TableSpec.load(TableSpec.path(of: $0, root: root)) }

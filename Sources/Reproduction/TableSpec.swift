@@ -4,6 +4,7 @@
 // beside each row, and the orderings to check. Decoded strictly: an unknown key is an error
 // that names it and its place, so a typo never silently drops a setting.
 import Foundation
+import ProjectFiles
 import Yams
 
 public struct TableSpecError: Error, CustomStringConvertible, Equatable {
@@ -46,13 +47,18 @@ public struct TableSpec: Decodable, Sendable {
         scales = try c.decode([String: ScaleSpec].self, forKey: .scales)
     }
 
+    /// The folder holding `Evaluation/tables/`: the current directory or the repository's.
+    public static var defaultRoot: String {
+        ProjectFiles.locate("Evaluation/tables").map { (($0 as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent } ?? "."
+    }
+
     /// The spec file of a table name (`Evaluation/tables/<name>.yaml` under `root`) or a path.
-    public static func path(of nameOrPath: String, root: String = ".") -> String {
+    public static func path(of nameOrPath: String, root: String = TableSpec.defaultRoot) -> String {
         nameOrPath.hasSuffix(".yaml") ? nameOrPath : (root as NSString).appendingPathComponent("Evaluation/tables/\(nameOrPath).yaml")
     }
 
     /// The table names of `Evaluation/tables/` (the shared step file `common.yaml` aside), sorted.
-    public static func names(root: String = ".") -> [String] {
+    public static func names(root: String = TableSpec.defaultRoot) -> [String] {
         let folder = (root as NSString).appendingPathComponent("Evaluation/tables")
         return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".yaml") && $0 != "common.yaml" }.map { String($0.dropLast(5)) }.sorted()

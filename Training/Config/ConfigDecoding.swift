@@ -3,6 +3,7 @@
 // billions of nodes; unknown keys, with the nearest allowed key suggested) → `YAMLDecoder`
 // → `validate()`. Every error is one line naming the file and key.
 import Foundation
+import ProjectFiles
 import Yams
 
 extension TrainingConfig {
@@ -15,12 +16,12 @@ extension TrainingConfig {
     }
 
     /// A config by name (`small`) or path (`my.yaml`): names resolve to
-    /// `Training/configs/<name>.yaml` under the current directory.
+    /// `Training/configs/<name>.yaml` under the current directory, else under the
+    /// repository's folder (`ECDP_HOME`, or the one this tool was built in; docs/cli.md).
     public static func resolve(_ nameOrPath: String, overrides: [String] = []) throws -> TrainingConfig {
         if FileManager.default.fileExists(atPath: nameOrPath) { return try load(nameOrPath, overrides: overrides) }
-        let named = "Training/configs/\(nameOrPath).yaml"
-        if FileManager.default.fileExists(atPath: named) { return try load(named, overrides: overrides) }
-        throw ConfigError("\(nameOrPath): no such config file (and no Training/configs/\(nameOrPath).yaml)")
+        if let named = ProjectFiles.locate("Training/configs/\(nameOrPath).yaml") { return try load(named, overrides: overrides) }
+        throw ConfigError("\(nameOrPath): no such config file (and no Training/configs/\(nameOrPath).yaml here or under ECDP_HOME)")
     }
 
     public static func parse(_ text: String, source: String, overrides: [String] = []) throws -> TrainingConfig {

@@ -4,6 +4,7 @@
 // The resolved config is saved with every run and checkpoint.
 import ECDP
 import Foundation
+import ProjectFiles
 import Yams
 
 public struct TrainingConfig: Sendable, Equatable, Codable {
@@ -467,7 +468,10 @@ extension TrainingConfig {
                 + "--set data.train=[/data/DIV2K_train_HR,/data/Flickr2K_HR] for DF2K (×4), a CelebA or ImageNet HR folder "
                 + "for paper-celeba / paper-imagenet, and --set data.validation=/data/DIV2K_valid_HR (see docs/training.md)")
         }
-        return try SRDataset(hrFolders: data.train, lrFolder: data.trainLR, scale: data.scale)
+        // Relative folders that are not under the current directory may be the repository's
+        // own (the demo photographs), wherever the tool runs from.
+        return try SRDataset(hrFolders: data.train.map { ProjectFiles.resolve($0) }, lrFolder: data.trainLR.map { ProjectFiles.resolve($0) },
+                             scale: data.scale)
     }
 
     /// The training crops in their deterministic order, epochs cut at `schedule.iterations_per_epoch`.
