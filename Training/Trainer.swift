@@ -307,7 +307,9 @@ public final class Trainer {
                                 "val_lpips_net": q.lpipsNetwork.map { $0.rawValue as Any } ?? NSNull(),
                                 "val_protocol": q.protocolName, "val_solver": config.sampling.validationSolver,
                                 "val_temperature": config.sampling.validationTemperature])
-                try log.drawLossCurve(title: "\(config.name): loss per sample (Σ over pixels, ε + x0 terms)")
+                // Validation before the EMA horizon mostly measures the initial weights.
+                try log.drawLossCurve(title: "\(config.name): loss per sample (Σ over pixels, ε + x0 terms)",
+                                      validationFrom: min(Int(config.optimizer.emaHorizon), progress.step))
                 report(.validation(step: progress.step, loss: v, quality: q))
             }
             if config.schedule.sampleEvery > 0, progress.step % config.schedule.sampleEvery == 0 || last, communicator.isRoot {
