@@ -1,6 +1,7 @@
 // A one-line terminal progress bar: fraction done, step counter, rate, ETA and
 // caller-supplied fields (e.g. the loss). Redraws in place on a terminal; prints one
 // line per update (throttled) when the output is a file or pipe.
+import ECDP
 import Foundation
 
 struct ProgressBar {
@@ -47,5 +48,25 @@ struct ProgressBar {
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// Progress within one super-resolution: how far the sampler has come from t = T to its end
+/// time (per tile when tiled), in thousandths, with the network evaluations so far.
+final class SamplingProgress {
+    private var bar: ProgressBar?
+    private var evaluations = 0
+
+    func watch(_ model: ECDPModel) {
+        model.evaluationObserver = { [unowned self] t in
+            evaluations += 1
+            let done = Int(((300 - min(max(t, 0.1), 300)) / 299.9 * 1000).rounded())
+            bar?.update(min(done, 999), fields: [("evaluations", "\(evaluations)"), ("t", String(format: "%.1f", t))])
+        }
+    }
+
+    func start(label: String) {
+        bar = ProgressBar(total: 1000, label: label)
+        evaluations = 0
     }
 }

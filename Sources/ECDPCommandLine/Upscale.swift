@@ -80,7 +80,10 @@ struct Upscale: ParsableCommand {
         try OutputPaths.refuseOverwritingInputs(jobs)
         let boundary = try xTFile.map { try loadStartingNoise($0) }
         var bar = ProgressBar(total: jobs.count, label: "upscale")
+        let within = SamplingProgress()
+        if !json && !bicubic { within.watch(model) }
         for (i, (src, dst)) in jobs.enumerated() {
+            within.start(label: "sample \((src as NSString).lastPathComponent)")
             let started = Date()
             let lr = try PNG.read(src)
             let (h, w) = (lr.shape[1] * cfg.data.scale, lr.shape[2] * cfg.data.scale)

@@ -11,6 +11,9 @@ public final class ECDPModel: Module {
     public let rrdb: RRDBEncoder
     public var diffusion: Diffusion
     public var isTraining = true
+    /// Called with the time t after every noise estimate (progress of a long sampling run;
+    /// nil while training).
+    public var evaluationObserver: ((Double) -> Void)?
 
     public init(config: ModelConfig, diffusion: Diffusion = Diffusion(), seed: UInt64 = 0) {
         precondition(config.problems.isEmpty, config.problems.joined(separator: "; "))
@@ -49,6 +52,7 @@ public final class ECDPModel: Module {
     /// The noise estimate ε_hyb at (x_t, t), given the encoder's features of the LR image.
     public func noiseEstimate(xt: Tensor, time: Double, lrFeatures: Tensor) -> Tensor {
         let prediction = unet(xt, times: [Float](repeating: Float(time), count: xt.shape[0]), lrFeatures: lrFeatures)
+        defer { evaluationObserver?(time) }
         return diffusion.noiseEstimate(prediction: prediction, xt: xt, time: time)
     }
 
