@@ -152,7 +152,7 @@ struct ProcessLevelTests {
     /// order), resumes to them again, and a failure on one process stops both with its message;
     /// pretrain-rrdb, find-bc and eval give what one process gives.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && mpirun != nil,
-                   "needs .build/debug/ecdp and Open MPI's mpirun (make setup installs openmpi-bin)"))
+                   "needs .build/debug/ecdp and Open MPI's mpirun (make setup-test installs openmpi-bin)"))
     func twoProcessesTrainTheSameWeightsAsOne() throws {
         let dir = try FixturePaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
