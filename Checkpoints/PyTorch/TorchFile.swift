@@ -42,11 +42,13 @@ public enum TorchFile {
             throw CheckpointError(path, "zip archive without <name>/data.pkl: not a torch.save file")
         }
         let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
+        // Read once: every entry's compressed size is checked against it.
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? Int.max
         if let order = archive[prefix + "byteorder"] {
-            let text = String(decoding: try extract(archive, order, path), as: UTF8.self)
+            let text = String(decoding: try extract(archive, order, path, fileSize: fileSize), as: UTF8.self)
             guard text.hasPrefix("little") else { throw CheckpointError(path, "big-endian tensors are not supported") }
         }
-        let pickle = try extract(archive, pickleEntry, path)
+        let pickle = try extract(archive, pickleEntry, path, fileSize: fileSize)
         var storages: [String: [UInt8]] = [:]
         let budget = ExpansionBudget()
         var unpickler = Unpickler(
@@ -57,7 +59,7 @@ public enum TorchFile {
                     guard let entry = archive[prefix + "data/" + ref.key] else {
                         throw CheckpointError(path, "storage \(ref.key) is missing from the archive")
                     }
-                    storages[ref.key] = try extract(archive, entry, path)
+                    storages[ref.key] = try extract(archive, entry, path, fileSize: fileSize)
                 }
                 return .tensor(try gather(storages[ref.key]!, ref, offset: offset, shape: shape, strides: strides, path: path, budget: budget))
             })
@@ -68,9 +70,8 @@ public enum TorchFile {
     /// this many times (a zip bomb is refused before it is read).
     static let inflationLimit = 32
 
-    static func extract(_ archive: Archive, _ entry: Entry, _ path: String) throws -> [UInt8] {
+    static func extract(_ archive: Archive, _ entry: Entry, _ path: String, fileSize: Int) throws -> [UInt8] {
         // A compressed size beyond the file is a lie; count it as the file's size.
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? Int.max
         let declared = Int(clamping: entry.uncompressedSize), compressed = min(Int(clamping: entry.compressedSize), fileSize)
         let (bound, overflow) = max(compressed, 1).multipliedReportingOverflow(by: inflationLimit)
         guard declared <= (overflow ? .max : bound) || declared <= 1 << 20 else {
