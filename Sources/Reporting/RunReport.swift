@@ -38,9 +38,24 @@ struct RunReport {
                       })
         }
         let grids = ((try? FileManager.default.contentsOfDirectory(atPath: path("samples"))) ?? []).filter { $0.hasSuffix(".png") }.sorted()
-        if let grid = grids.last, let data = FileManager.default.contents(atPath: path("samples/\(grid)")) {
-            doc.heading("Samples")
-            doc.figures([(data, "\(grid): LR (bicubic) | samples | HR, from the fixed latent")])
+        if !grids.isEmpty {
+            doc.heading("Samples over training")
+            doc.paragraph("EMA weights on the validation crops, DPM-Solver-3 from the run's fixed latent at three temperatures; "
+                + "the last three grids, newest first.", className: "note")
+        }
+        for grid in grids.suffix(3).reversed() {
+            guard let image = try? PNG.read(path("samples/\(grid)")) else { continue }
+            // The grid's columns: bicubic | τ = 0 | τ = 0.9 | τ = 1 | HR, one row per crop (square cells).
+            let captions = ["bicubic (μ(y))", "τ = 0", "τ = 0.9", "τ = 1", "HR"]
+            let cell = image.shape[2] / captions.count
+            guard cell > 0 else { continue }
+            let step = Int(grid.filter(\.isNumber)) ?? 0
+            for row in 0..<(image.shape[1] / cell) {
+                let panels = try captions.enumerated().map { c, caption in
+                    (try Report.png(image.slice(start: [0, row * cell, c * cell], size: [3, cell, cell])), caption)
+                }
+                doc.figures(panels, title: row == 0 ? "step \(step)" : nil)
+            }
         }
         if let config = try? String(contentsOfFile: path("config.yaml"), encoding: .utf8) {
             doc.heading("Config")

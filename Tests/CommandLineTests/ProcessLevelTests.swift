@@ -254,9 +254,13 @@ struct ProcessLevelTests {
                                             "--set", "data.validation=\(FixturePaths.path("Training/data/demo/test"))",
                                             "--set", "schedule.validate_every=2", "--set", "schedule.sample_every=2",
                                             "--set", "sampling.validation_crop=32"]).status == 0)
+        let demo = dir.appendingPathComponent("demo").path
+        let demoRun = try Self.run(Self.binary, ["demo", "--output", demo, "--steps", "2", "--solver", "ddim:2"])
+        #expect(demoRun.status == 0 && demoRun.stdout.contains("report: \(demo)/report.html"), "\(demoRun)")
         let pages: [(folder: String, extra: [String], expected: [String])] = [
+            (demo, [], ["<h2>Super-resolution</h2>", "<h2>Metrics</h2>", "HR reference", "<h2>The brief training run</h2>"]),
             (eval, ["--hr", patches + "/hr"], ["id=\"per-image\"", "<h2>Summary</h2>", "Protocol: ecdp", "<h2>Details: best and worst image (ddim:2)</h2>", "<img"]),
-            (run, [], ["<h2>Loss</h2>", "<h2>Validation</h2>", "<h2>Samples</h2>", "<h2>Config</h2>"]),
+            (run, [], ["<h2>Loss</h2>", "<h2>Validation</h2>", "<h2>Samples over training</h2>", "τ = 0.9", "<h2>Config</h2>"]),
         ]
         for page in pages {
             let html = page.folder + "/report.html"
