@@ -29,6 +29,16 @@ public enum CheckpointFormat: String, Sendable {
         }
     }
 
+    /// The names, dtypes, shapes and sizes of `path`'s tensors and its metadata, without
+    /// reading tensor data (`ecdp inspect`): a file that claims terabytes is listed, not loaded.
+    public static func headers(_ path: String) throws -> ArchiveHeaders {
+        switch try of(path) {
+        case .safetensors: return try Safetensors.headers(path)
+        case .pytorch: return try TorchFile.headers(path)
+        case .hdf5: return try HDF5Archive.headers(path)
+        }
+    }
+
     /// Writes `archive` to `path` (HDF5 or safetensors; PyTorch files are read-only).
     public static func write(_ archive: TensorArchive, to path: String) throws {
         switch try of(path) {
@@ -44,6 +54,25 @@ public enum CheckpointFormat: String, Sendable {
 /// metadata under `__metadata__/<key>` as UTF-8 bytes. Training checkpoints are HDF5
 /// files of this shape too, so `inspect`/`convert` read them.
 public enum HDF5Archive {
+    /// Dataset names, types and shapes, and the metadata strings; no tensor is read.
+    public static func headers(_ path: String) throws -> ArchiveHeaders {
+        let file = try HDF5File.open(path)
+        var headers = ArchiveHeaders(tensors: [], metadata: [:])
+        for name in try file.datasetNames() {
+            if name.hasPrefix("__metadata__/") {
+                headers.metadata[String(name.dropFirst("__metadata__/".count))] = try file.string(name)
+                continue
+            }
+            let (dtype, shape) = try file.info(name)
+            if dtype == .uint8, name.hasPrefix("meta/") { headers.metadata[name] = try file.string(name); continue }
+            // Stored as fp32 (floats) or int64 (integers).
+            let stored: DType = dtype == .int64 ? .int64 : .float32
+            headers.tensors.append(TensorHeader(name: name, dtype: stored, shape: shape,
+                                                byteCount: ReadLimits.product(shape + [stored.byteSize]) ?? -1))
+        }
+        return headers
+    }
+
     public static func read(_ path: String) throws -> TensorArchive {
         let file = try HDF5File.open(path)
         var archive = TensorArchive()
@@ -85,5 +114,30 @@ public enum HDF5Archive {
                 throw CheckpointError(path, e.reason)
             }
         }
+    }
+}
+
+/// One tensor as a file describes it, without its data.
+public struct TensorHeader: Sendable, Equatable {
+    public var name: String
+    public var dtype: DType
+    public var shape: [Int]
+    /// Bytes of the data, −1 when the shape's size overflows (a hostile file).
+    public var byteCount: Int
+}
+
+public struct ArchiveHeaders: Sendable {
+    public var tensors: [TensorHeader]
+    public var metadata: [String: String]
+
+    public init(tensors: [TensorHeader], metadata: [String: String]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// The headers of an archive already read.
+    public init(_ archive: TensorArchive) {
+        tensors = archive.tensors.map { TensorHeader(name: $0.name, dtype: $0.tensor.dtype, shape: $0.tensor.shape, byteCount: $0.tensor.bytes.count) }
+        metadata = archive.metadata
     }
 }

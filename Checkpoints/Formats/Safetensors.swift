@@ -17,7 +17,24 @@ public enum Safetensors {
         return try parse(data, path: path)
     }
 
+    enum Parsed { case archive(TensorArchive), headers(ArchiveHeaders) }
+
+    /// The tensors' headers and the metadata, reading only the header (the data stays mapped, untouched).
+    public static func headers(_ path: String) throws -> ArchiveHeaders {
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
+        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
+        guard case .headers(let h) = try parse(data, path: path, headersOnly: true) else { fatalError("unreachable") }
+        return h
+    }
+
     static func parse(_ data: Data, path: String) throws -> TensorArchive {
+        guard case .archive(let a) = try parse(data, path: path, headersOnly: false) else { fatalError("unreachable") }
+        return a
+    }
+
+    static func parse(_ data: Data, path: String, headersOnly: Bool) throws -> Parsed {
         func bad(_ reason: String) -> CheckpointError { CheckpointError(path, "not a valid safetensors file: \(reason)") }
         guard data.count >= 8 else { throw bad("\(data.count) bytes, shorter than the 8-byte header length") }
         let headerLength = data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
@@ -60,12 +77,16 @@ public enum Safetensors {
         for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end {
             throw bad("entries \(a.name) and \(b.name) overlap")
         }
+        if headersOnly {
+            return .headers(ArchiveHeaders(tensors: entries.map { TensorHeader(name: $0.name, dtype: $0.dtype, shape: $0.shape, byteCount: $0.end - $0.begin) },
+                                           metadata: metadata))
+        }
         let start = 8 + Int(headerLength)
         let tensors = entries.map { e in
             (name: e.name, tensor: RawTensor(dtype: e.dtype, shape: e.shape,
                                              bytes: [UInt8](data[(start + e.begin)..<(start + e.end)])))
         }
-        return TensorArchive(tensors: tensors, metadata: metadata)
+        return .archive(TensorArchive(tensors: tensors, metadata: metadata))
     }
 
     /// Writes `archive` (tensors in their own dtype, in the given order; the header is

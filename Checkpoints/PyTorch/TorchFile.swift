@@ -34,7 +34,9 @@ public enum TorchFile {
 
     // MARK: Zip container
 
-    static func loadZip(_ path: String) throws -> PickleValue {
+    /// With `headersOnly`, no storage is read: each tensor becomes `.pendingTensor(slot)`,
+    /// the slot `headersOnly(storage, shape)` returns.
+    static func loadZip(_ path: String, headersOnly: ((TorchStorageRef, [Int]) -> Int)? = nil) throws -> PickleValue {
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) }
         catch { throw CheckpointError(path, "damaged or truncated zip archive (\(error))") }
@@ -55,6 +57,7 @@ public enum TorchFile {
             data: pickle, path: path,
             persistentLoad: { pid in try storageReference(pid, path: path) },
             rebuildTensor: { ref, offset, shape, strides in
+                if let headersOnly { return .pendingTensor(headersOnly(ref, shape)) }
                 if storages[ref.key] == nil {
                     guard let entry = archive[prefix + "data/" + ref.key] else {
                         throw CheckpointError(path, "storage \(ref.key) is missing from the archive")

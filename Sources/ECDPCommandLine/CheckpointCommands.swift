@@ -12,27 +12,29 @@ struct Inspect: ParsableCommand {
     @Flag(help: "One JSON object per tensor, then one with the metadata.") var json = false
 
     func run() throws {
-        let archive = try CheckpointFormat.read(file)
+        // Headers only: no tensor data is read, so even a file that claims terabytes is listed.
+        let headers = try CheckpointFormat.headers(file)
         if json {
-            for (name, t) in archive.tensors {
+            for t in headers.tensors {
                 var line = JSONLine()
-                line.add("name", name); line.add("dtype", t.dtype.rawValue)
-                line.add("shape", t.shape.map(String.init).joined(separator: "x")); line.add("bytes", t.bytes.count)
+                line.add("name", t.name); line.add("dtype", t.dtype.rawValue)
+                line.add("shape", t.shape.map(String.init).joined(separator: "x")); line.add("bytes", t.byteCount)
                 print(line.text)
             }
             var meta = JSONLine()
-            for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) { meta.add(k, v) }
+            for (k, v) in headers.metadata.sorted(by: { $0.key < $1.key }) { meta.add(k, v) }
             print(meta.text)
             return
         }
-        let width = min(72, archive.tensors.map(\.name.count).max() ?? 4)
-        print("\(file): \(archive.tensors.count) tensors, \(archive.tensors.reduce(0) { $0 + $1.tensor.bytes.count }) bytes, format \(try CheckpointFormat.of(file).rawValue)")
-        for (name, t) in archive.tensors {
-            print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(t.dtype.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(t.shape)  \(t.bytes.count) B")
+        let width = min(72, headers.tensors.map(\.name.count).max() ?? 4)
+        let total = headers.tensors.contains { $0.byteCount < 0 } ? "more than can be counted" : "\(headers.tensors.reduce(0) { $0 + $1.byteCount })"
+        print("\(file): \(headers.tensors.count) tensors, \(total) bytes, format \(try CheckpointFormat.of(file).rawValue)")
+        for t in headers.tensors {
+            print("  \(t.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(t.dtype.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(t.shape)  \(t.byteCount < 0 ? "size overflows" : "\(t.byteCount) B")")
         }
-        if !archive.metadata.isEmpty {
+        if !headers.metadata.isEmpty {
             print("metadata:")
-            for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) {
+            for (k, v) in headers.metadata.sorted(by: { $0.key < $1.key }) {
                 print("  \(k) = \(v.count > 120 ? String(v.prefix(117)) + "…" : v)")
             }
         }
