@@ -513,6 +513,17 @@ public final class Trainer {
         try Folders.create(dir)
         let path = (dir as NSString).appendingPathComponent(String(format: "step%07d.png", progress.step))
         try PNG.write(grid, to: path)
+        // The same grid with a caption on every panel, for people (the PNG is for programs).
+        let captions = ["bicubic (μ(y))", "τ = 0", "τ = 0.9", "τ = 1", "HR"]
+        let side = grid.shape[3] / captions.count
+        let labelled = (0..<rows.count).map { r in
+            captions.enumerated().map { c, caption in
+                (grid.slice(start: [0, 0, r * side, c * side], size: [1, 3, side, side]).reshaped([3, side, side]), caption)
+            }
+        }
+        let svg = try CaptionedSheet.svg(title: "\(config.name), step \(progress.step): EMA samples (DPM-Solver-3, \(config.sampling.gridSteps) steps) "
+                                            + "from the fixed latent", rows: labelled, cellWidth: max(128, side * 2))
+        try svg.write(toFile: (path as NSString).deletingPathExtension + ".svg", atomically: true, encoding: .utf8)
         return path
     }
 }

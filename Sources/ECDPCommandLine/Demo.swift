@@ -72,7 +72,8 @@ struct Demo: ParsableCommand {
         try PNG.write(bicubicImage, to: out("bicubic.png"))
         try PNG.write(srImage, to: out("sr.png"))
         try PNG.write(Tensor.concatenate([bicubicImage, srImage, hr], axis: 2), to: out("comparison.png"))
-        print("\(nfe) network evaluations in \(String(format: "%.1f", seconds)) s; wrote lr.png, bicubic.png, sr.png, comparison.png (bicubic | ECDP | HR)")
+        try writeComparisonSheet(bicubic: bicubicImage, sr: srImage, hr: hr, to: out("comparison.svg"))
+        print("\(nfe) network evaluations in \(String(format: "%.1f", seconds)) s; wrote lr.png, bicubic.png, sr.png, comparison.png and comparison.svg (bicubic | ECDP | HR, captioned)")
 
         // 3. Metrics under both protocols, against bicubic upscaling.
         print("== 3/3 metrics (protocol beside every number)")
@@ -93,5 +94,16 @@ struct Demo: ParsableCommand {
         try Report.build(output).html.write(toFile: page, atomically: true, encoding: .utf8)
         print("outputs in \(output)/: comparison.png, sr.png, metrics.jsonl, train/loss.svg")
         print("report: \(page) (open it in a browser)")
+    }
+
+    /// comparison.svg: the three images captioned, without the photograph's black bars, and
+    /// their most detailed 64² enlarged 4× underneath.
+    func writeComparisonSheet(bicubic: Tensor, sr: Tensor, hr: Tensor, to path: String) throws {
+        let content = Report.contentBox(hr), box = Report.detailBox(hr, side: 64)
+        func whole(_ t: Tensor) -> Tensor { t.slice(start: [0, content.y, content.x], size: [3, content.height, content.width]) }
+        func detail(_ t: Tensor) -> Tensor { t.slice(start: [0, box.y, box.x], size: [3, box.side, box.side]) }
+        let rows = [[(whole(bicubic), "bicubic (μ(y))"), (whole(sr), "ECDP, \(solver), τ = \(temperature)"), (whole(hr), "HR reference")],
+                    [(detail(bicubic), "detail: the most detailed 64²"), (detail(sr), "detail"), (detail(hr), "detail")]]
+        try CaptionedSheet.svg(title: "\(image), ×4", rows: rows, cellWidth: 300).write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

@@ -30,16 +30,11 @@ public enum Report {
     }
 
     /// PNG bytes of an image `[3, H, W]` in [0, 1].
-    static func png(_ image: Tensor) throws -> Data {
-        let path = NSTemporaryDirectory() + "ecdp-report-\(UUID().uuidString).png"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try PNG.write(image, to: path)
-        return try Data(contentsOf: URL(fileURLWithPath: path))
-    }
+    static func png(_ image: Tensor) throws -> Data { try PNG.encoded(image) }
 
     /// The image without the black bars some photographs carry (rows and columns at the
     /// border that are all near-black), as (top, left, height, width).
-    static func contentBox(_ image: Tensor) -> (y: Int, x: Int, height: Int, width: Int) {
+    public static func contentBox(_ image: Tensor) -> (y: Int, x: Int, height: Int, width: Int) {
         let h = image.shape[1], w = image.shape[2], v = image.scalars
         func dark(_ i: Int, _ j: Int) -> Bool { (0..<3).allSatisfy { v[($0 * h + i) * w + j] < 0.03 } }
         var top = 0, bottom = h, left = 0, right = w
@@ -56,7 +51,7 @@ public enum Report {
 
     /// The `side`² region of `image` with the most detail (largest variance of its pixels,
     /// on a grid of quarter-side steps): where differences between methods show.
-    static func detailBox(_ image: Tensor, side: Int) -> (y: Int, x: Int, side: Int) {
+    public static func detailBox(_ image: Tensor, side: Int) -> (y: Int, x: Int, side: Int) {
         let content = contentBox(image)
         let h = image.shape[1], w = image.shape[2], s = min(side, content.height, content.width)
         let values = image.scalars
