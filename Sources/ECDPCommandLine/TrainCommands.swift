@@ -132,6 +132,10 @@ struct Train: ParsableCommand {
         threadOptions.apply()
         var cfg = try TrainingConfig.resolve(config, overrides: overrides)
         if let seed { cfg.seed = seed }
+        if cfg.parametrization == .eps, cfg.sampling.validationTemperature == 0, cfg.schedule.validateEvery > 0 {
+            print("note: an ε-only model's samples from x_T = 0 are degenerate; its validation metrics at "
+                  + "sampling.validation_temperature 0 say little (set it to 1; docs/training.md)")
+        }
         let communicator = try launchCommunicator()
         try stoppingAllOnFailure(communicator) {
             let trainer = try Trainer.start(config: cfg, runDirectory: runFolder, communicator: communicator)
