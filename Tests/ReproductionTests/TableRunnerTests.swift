@@ -41,18 +41,22 @@ func miniatureRoot() throws -> String {
           eval-random: {eval: "@model", hr: "@patches", protocol: ecdp, solvers: ["ddim:2", bicubic], seeds: [0, 1]}
           eval-xT: {eval: "@model", hr: "@patches", protocol: ecdp, solvers: ["ddim:2"], x_T: "@search"}
     """
-    try """
-    name: mini
-    title: a miniature table
-    source: none (a test)
-    kind: metrics
-    columns: [psnr, ssim, lr_psnr, lpips, nfe]
+    // The scale both specs share: its description and its steps.
+    let scale = """
     scales:
       cpu:
         note: test scale
         data: 2 patches
         protocol: ecdp
     \(steps)
+    """
+    try """
+    name: mini
+    title: a miniature table
+    source: none (a test)
+    kind: metrics
+    columns: [psnr, ssim, lr_psnr, lpips, nfe]
+    \(scale)
         rows:
           - {id: random, label: "DDIM-2, random x_T", eval: "@eval-random", solver: "ddim:2", paper: {psnr: 28.5}}
           - {id: xT, label: "DDIM-2, x̃_T", eval: "@eval-xT", solver: "ddim:2"}
@@ -65,12 +69,7 @@ func miniatureRoot() throws -> String {
     title: a miniature ablation
     source: none (a test)
     kind: bc-ablation
-    scales:
-      cpu:
-        note: test scale
-        data: 2 patches
-        protocol: ecdp
-    \(steps)
+    \(scale)
         ablation: {search: "@search", test: "@test-scores", R: [1, 2], K_for_R: 4, K: [2, 4], R_for_K: 2, draws: 3, seed: 0}
     """.write(toFile: (tables as NSString).appendingPathComponent("mini-ablation.yaml"), atomically: true, encoding: .utf8)
     return root
