@@ -34,15 +34,29 @@ extension Trainer {
         let micro = share / parts
         var local = 0.0
         for part in 0..<parts {
-            let first = communicator.rank * share + part * micro
-            func mine(_ t: Tensor) -> Tensor { t.slice(start: [first, 0, 0, 0], size: [micro] + Array(t.shape.dropFirst())) }
+            let first = communicator.rank * share + part * micro, mine = first..<first + micro
             local += Double(accumulateGradients(of: parameters) {
-                model.loss(hr: mine(batch.hr), lr: mine(batch.lr), times: Array(times[first..<first + micro]), noise: mine(eps))
+                model.loss(hr: batch.hr.samples(mine), lr: batch.lr.samples(mine), times: Array(times[mine]), noise: eps.samples(mine))
                     * (1 / Float(parts))
             }.item)
         }
         if processes > 1 { try averageGradients(parameters) }
         return Float(try communicator.sum([local])[0] / Double(processes))
+    }
+
+    /// One fine-tuning step over this process's share of `batch` (every draw made for the whole
+    /// batch), its gradients and each term's value averaged over the processes.
+    func dataParallelFinetuneGradients(_ batch: SRBatch, _ ft: TrainingConfig.Finetune, parameters: [Parameter]) throws -> FinetuneStepReport {
+        let share = config.data.batch / communicator.size, first = communicator.rank * share
+        var terms = try finetuneGradients(batch, ft, share: first..<first + share)
+        try averageGradients(parameters)
+        // Each term's mean over the batch: the mean of the equal shares' means.
+        let values = [terms.features, terms.pixel, terms.scoreMatching].map { Double($0 ?? 0) }
+        let means = try communicator.sum(values).map { Float($0 / Double(communicator.size)) }
+        if terms.features != nil { terms.features = means[0] }
+        if terms.pixel != nil { terms.pixel = means[1] }
+        if terms.scoreMatching != nil { terms.scoreMatching = means[2] }
+        return terms
     }
 
     /// Sums every parameter's gradient over the processes and divides by their number.
@@ -95,4 +109,11 @@ func sumGradients(_ parameters: [Parameter], over communicator: Communicator, sc
         offset += c
     }
     return seconds
+}
+
+extension Tensor {
+    /// The samples `range` of a batch `[N, …]` (a process's share, a micro-batch).
+    func samples(_ range: Range<Int>) -> Tensor {
+        slice(start: [range.lowerBound] + Array(repeating: 0, count: rank - 1), size: [range.count] + Array(shape.dropFirst()))
+    }
 }

@@ -65,9 +65,9 @@ public final class RRDBPretrainer {
             }
             // Each process takes its share of the batch; the loss is Σ|error| / (whole batch),
             // so the shares' gradients add up to the one-process gradient.
-            let share = batchSize / processes, first = communicator.rank * share
-            func mine(_ t: Tensor) -> Tensor { processes == 1 ? t : t.slice(start: [first, 0, 0, 0], size: [share] + Array(t.shape.dropFirst())) }
-            var loss = accumulateGradients(of: params) { l1Loss(net(mine(batch.lr)), mine(batch.hr), reduction: .sum) * (1 / Float(batchSize)) }.item
+            let share = batchSize / processes, mine = communicator.rank * share..<(communicator.rank + 1) * share
+            let (lr, hr) = processes == 1 ? (batch.lr, batch.hr) : (batch.lr.samples(mine), batch.hr.samples(mine))
+            var loss = accumulateGradients(of: params) { l1Loss(net(lr), hr, reduction: .sum) * (1 / Float(batchSize)) }.item
             if processes > 1 {
                 _ = try sumGradients(params, over: communicator, scale: 1)
                 loss = Float(try communicator.sum([Double(loss)])[0])

@@ -88,10 +88,8 @@ public final class Trainer {
         if let problem = config.finetuneProblem { throw TrainingFailure(message: "\(config.name): \(problem)") }
         guard communicator.isRoot else {
             // The other processes build the same model from the same seed and write nothing.
-            var resolved = config
-            if resolved.sigma == nil { resolved.sigma = Double("\(try Trainer.estimateSigma(config))") }
-            return try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent,
-                               communicator: communicator)
+            return try Trainer(config: try resolvingSigma(config), runDirectory: runDirectory, state: nil, initialWeights: initialWeights,
+                               parent: parent, communicator: communicator)
         }
         try Folders.create(runDirectory)
         let lock = try RunLock(runDirectory: runDirectory)
@@ -100,16 +98,22 @@ public final class Trainer {
         if fm.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("checkpoint.h5")) {
             throw TrainingFailure(message: "\(runDirectory) already holds a run; continue it with `ecdp resume \(runDirectory)` or choose another --run")
         }
-        var resolved = config
-        if resolved.sigma == nil {
-            // The Float's shortest decimal form: the saved YAML reads "0.1873", and reads back to the same Float.
-            resolved.sigma = Double("\(try Trainer.estimateSigma(config))")
-        }
+        let resolved = try resolvingSigma(config)
         try resolved.yaml.write(toFile: (runDirectory as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         let trainer = try Trainer(config: resolved, runDirectory: runDirectory, state: nil, initialWeights: initialWeights, parent: parent,
                                   communicator: communicator)
         trainer.lock = lock
         return trainer
+    }
+
+    /// `config` with `sigma: auto` estimated from its training set.
+    static func resolvingSigma(_ config: TrainingConfig) throws -> TrainingConfig {
+        var resolved = config
+        if resolved.sigma == nil {
+            // The Float's shortest decimal form: the saved YAML reads "0.1873", and reads back to the same Float.
+            resolved.sigma = Double("\(try Trainer.estimateSigma(config))")
+        }
+        return resolved
     }
 
     /// Continues the run in `runDirectory` from its latest checkpoint.
@@ -237,31 +241,18 @@ public final class Trainer {
             precondition(batch.epoch == progress.epoch && batch.step == progress.stepInEpoch, "data loader out of step")
             adam.zeroGradients()
             let loss: Float
+            try injectedFault(step: progress.step + 1)
             if let finetune = config.finetune {
                 let stepStarted = Date()
-                var terms: FinetuneStepReport
-                if communicator.size > 1 {
-                    let share = config.data.batch / communicator.size, first = communicator.rank * share
-                    terms = try finetuneGradients(batch, finetune, share: first..<first + share)
-                    try averageGradients(params)
-                    // Each term's mean over the batch: the mean of the equal shares' means.
-                    let values = [terms.features, terms.pixel, terms.scoreMatching].map { Double($0 ?? 0) }
-                    let means = try communicator.sum(values).map { Float($0 / Double(communicator.size)) }
-                    if terms.features != nil { terms.features = means[0] }
-                    if terms.pixel != nil { terms.pixel = means[1] }
-                    if terms.scoreMatching != nil { terms.scoreMatching = means[2] }
-                } else {
-                    terms = try finetuneGradients(batch, finetune)
-                }
+                var terms = communicator.size > 1 ? try dataParallelFinetuneGradients(batch, finetune, parameters: params)
+                                                  : try finetuneGradients(batch, finetune)
                 terms.seconds = Date().timeIntervalSince(stepStarted)
                 loss = finetune.weightedLoss(terms)
                 lastFinetuneStep = terms
                 report(.finetuneStep(terms))
             } else if communicator.size > 1 || config.optimizer.accumulate > 1 {
-                try injectedFault(step: progress.step + 1)
                 loss = try dataParallelGradients(batch, parameters: params)
             } else {
-                try injectedFault(step: progress.step + 1)
                 loss = accumulateGradients(of: params) { model.loss(hr: batch.hr, lr: batch.lr, using: &noise) }.item
             }
             guard loss.isFinite else {
@@ -358,10 +349,7 @@ public final class Trainer {
     /// the samples of `share` are kept, so the processes' shares make up the one-process step.
     func finetuneGradients(_ whole: SRBatch, _ ft: TrainingConfig.Finetune, share: Range<Int>? = nil) throws -> FinetuneStepReport {
         var report = FinetuneStepReport(featureLabel: ft.featureLabel)
-        func mine(_ t: Tensor) -> Tensor {
-            guard let share else { return t }
-            return t.slice(start: [share.lowerBound, 0, 0, 0], size: [share.count] + Array(t.shape.dropFirst()))
-        }
+        func mine(_ t: Tensor) -> Tensor { share.map { t.samples($0) } ?? t }
         let batch = SRBatch(hr: mine(whole.hr), lr: mine(whole.lr), epoch: whole.epoch, step: whole.step)
         let (h, w) = (batch.hr.shape[2], batch.hr.shape[3])
         let feats = withoutDerivatives { model.rrdb(batch.lr) }

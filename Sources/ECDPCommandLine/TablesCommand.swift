@@ -43,7 +43,10 @@ struct Tables: ParsableCommand {
         threadOptions.apply()
         let chosen = names == ["all"] ? TableSpec.names() : names
         let runner: TableRunner
-        do { runner = try TableRunner(names: chosen, scale: scale, data: data, out: out, dryRun: dryRun) } catch let e as TableSpecError {
+        do {
+            // Rendering needs no estimates: no model is timed for it.
+            runner = try TableRunner(names: chosen, scale: scale, data: data, out: out, dryRun: dryRun, estimateCosts: !renderOnly)
+        } catch let e as TableSpecError {
             throw InputError(e.message)
         }
         if dryRun {

@@ -47,8 +47,8 @@ final class CostModel {
 
     /// The HR pixels of each image an eval or search reads; nil when the folder is missing.
     static func imagePixels(_ step: PlannedStep, plan: [PlannedStep], folder reference: String) -> [Double]? {
-        if reference.hasPrefix("@"),
-           let d = plan.first(where: { $0.names.contains(String(reference.dropFirst())) && $0.spec.kind == .patches }) {
+        if reference.hasPrefix("@"), let id = step.dependencyIDs[String(reference.dropFirst())],
+           let d = plan.first(where: { $0.id == id }), d.spec.kind == .patches {
             return Array(repeating: Double(d.spec.size! * d.spec.size!), count: d.spec.count!)
         }
         guard let paths = try? ImageFolder.list(reference) else { return nil }

@@ -44,7 +44,7 @@ struct StepExecutor {
             try train(step)
         case .patches:
             let recipe = TestSetRecipe.defaults(.patches, scale: nil, size: s.size, count: s.count, seed: s.seed ?? 0)
-            _ = try TestSetPreparation.prepare(recipe, input: try folder(s.subject, hr: true), output: step.setFolder) { done, total in
+            _ = try TestSetPreparation.prepare(recipe, input: try folder(s.subject, hr: true, of: step), output: step.setFolder) { done, total in
                 observer.stepProgress(done: done, total: total, fields: [])
             }
         case .search:
@@ -60,22 +60,16 @@ struct StepExecutor {
         observer.stepFinished(step, seconds: record.seconds)
     }
 
-    /// The checkpoint a model reference names: a file, or a train/finetune step's run.
-    func checkpoint(_ reference: String) throws -> String {
+    /// The checkpoint a model reference of `step` names: a file, or a train/finetune step's run.
+    func checkpoint(_ reference: String, of step: PlannedStep) throws -> String {
         guard reference.hasPrefix("@") else { return reference }
-        let d = try dependency(reference)
+        let d = try plan.dependency(reference, of: step)
         return d.spec.kind == .model ? d.spec.subject : (d.runFolder as NSString).appendingPathComponent("checkpoint.h5")
     }
 
-    func folder(_ reference: String, hr: Bool) throws -> String {
+    func folder(_ reference: String, hr: Bool, of step: PlannedStep) throws -> String {
         guard reference.hasPrefix("@") else { return reference }
-        return (try dependency(reference).setFolder as NSString).appendingPathComponent(hr ? "hr" : "lr")
-    }
-
-    func dependency(_ reference: String) throws -> PlannedStep {
-        let name = String(reference.dropFirst())
-        guard let step = plan.steps.first(where: { $0.names.contains(name) }) else { throw TableSpecError("no step \(reference)") }
-        return step
+        return (try plan.dependency(reference, of: step).setFolder as NSString).appendingPathComponent(hr ? "hr" : "lr")
     }
 
     func train(_ step: PlannedStep) throws {
@@ -88,7 +82,7 @@ struct StepExecutor {
             trainer = try Trainer.resume(runDirectory: step.runFolder)
             observer.note("resuming \(step.runFolder) at step \(trainer.progress.step) of \(steps)")
         } else if s.kind == .finetune {
-            trainer = try Trainer.startFinetune(config: config, parent: try checkpoint(s.from!), runDirectory: step.runFolder)
+            trainer = try Trainer.startFinetune(config: config, parent: try checkpoint(s.from!, of: step), runDirectory: step.runFolder)
         } else {
             trainer = try Trainer.start(config: config, runDirectory: step.runFolder)
         }
@@ -102,12 +96,12 @@ struct StepExecutor {
 
     func search(_ step: PlannedStep) throws {
         let s = step.spec
-        let modelPath = try checkpoint(s.subject)
+        let modelPath = try checkpoint(s.subject, of: step)
         let (model, config) = try InferenceModel.load(checkpoint: modelPath, overrides: s.overrides)
         let metric = BoundaryConditionMetric(rawValue: s.metric!)!
         let lpips = metric == .lpips ? try LPIPSWeights.load(LPIPSNetwork(rawValue: s.lpips ?? "alex")!, backbone: s.lpipsBackbone) : nil
-        let hr = try folder(s.reference!, hr: true)
-        let lr = try s.lr.map { try folder($0, hr: false) }
+        let hr = try folder(s.reference!, hr: true, of: step)
+        let lr = try s.lr.map { try folder($0, hr: false, of: step) }
         let references = s.allReferences
             ? try BoundaryConditionSearch.allReferences(size: s.size!, scale: config.data.scale, hrFolder: hr, lrFolder: lr)
             : try BoundaryConditionSearch.drawReferences(count: s.references!, size: s.size!, scale: config.data.scale, seed: s.seed ?? 0,
@@ -123,13 +117,13 @@ struct StepExecutor {
 
     func evaluate(_ step: PlannedStep) throws {
         let s = step.spec
-        let modelPath = try checkpoint(s.subject)
+        let modelPath = try checkpoint(s.subject, of: step)
         let (model, config) = try InferenceModel.load(checkpoint: modelPath, overrides: s.overrides)
         let modelSHA256 = try sha256(ofFile: modelPath)
         let lpips = try s.lpips.map { try LPIPSWeights.load(LPIPSNetwork(rawValue: $0)!, backbone: s.lpipsBackbone) }
         var startingNoise: (file: String, tensor: Tensor)?
         if let x = s.startingNoise {
-            let artifact = try dependency(x).artifact
+            let artifact = try plan.dependency(x, of: step).artifact
             startingNoise = (artifact, try StartingNoiseFile.load(artifact, checkpointSHA256: modelSHA256, solvers: s.solvers,
                                                                   warn: { observer.note("warning: \($0)") }))
         }
@@ -139,8 +133,8 @@ struct StepExecutor {
             temperatures: s.startingNoise == nil ? s.temperatures : [1], seeds: s.seeds,
             startingNoise: startingNoise.map { ($0.file as NSString).lastPathComponent },
             startingNoisePolicy: startingNoise.map { _ in StartingNoisePolicy.tiled.rawValue }, limit: s.limit)
-        let run = try EvaluationRun(model: model, settings: settings, hrFolder: try folder(s.hr!, hr: true),
-                                    lrFolder: try s.lr.map { try folder($0, hr: false) }, directory: step.evalFolder, lpips: lpips,
+        let run = try EvaluationRun(model: model, settings: settings, hrFolder: try folder(s.hr!, hr: true, of: step),
+                                    lrFolder: try s.lr.map { try folder($0, hr: false, of: step) }, directory: step.evalFolder, lpips: lpips,
                                     startingNoise: startingNoise?.tensor)
         _ = try run.run(machine: .current(threads: Parallel.maxThreads)) { done, total, note in
             observer.stepProgress(done: done, total: total, fields: [])

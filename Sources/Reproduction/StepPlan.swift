@@ -17,8 +17,11 @@ public struct PlannedStep: Sendable {
     public var spec: StepSpec
     public var folder: String
     public var digest: String
+    /// The steps this one reads: the spec's names (`@name` without the @) → step ids. A
+    /// name means this step's own table's step, whatever other tables call by that name.
+    public var dependencyIDs: [String: String]
     /// Steps whose outputs this one reads (ids).
-    public var dependencies: [String]
+    public var dependencies: [String] { Array(Set(dependencyIDs.values)).sorted() }
     /// One line: what the step does.
     public var summary: String
     /// The config of the model it trains or uses (for cost estimates and parameter counts).
@@ -56,6 +59,14 @@ public struct TablePlan: Sendable {
     public var steps: [PlannedStep]
 
     public func step(_ id: String) -> PlannedStep? { steps.first { $0.id == id } }
+
+    /// The step a reference (`@name`) of `step`'s spec names.
+    func dependency(_ reference: String, of step: PlannedStep) throws -> PlannedStep {
+        guard let id = step.dependencyIDs[String(reference.dropFirst())], let d = self.step(id) else {
+            throw TableSpecError("step \(step.id): no step \(reference)")
+        }
+        return d
+    }
 
     /// A table's step by its spec name (`@name` or `name`).
     func step(named reference: String, in table: Table) throws -> PlannedStep {
@@ -105,8 +116,9 @@ struct Planner {
                 guard let s = definitions[name] else { throw TableSpecError("\(spec.name): no step named '\(name)' at scale \(scaleName)") }
                 guard visiting.insert(name).inserted else { throw TableSpecError("\(spec.name): step '\(name)' depends on itself") }
                 let dependencyIDs = try s.dependencies.map(resolve)
-                var planned = try make(name: name, spec: substituted(s), dependencies: Dictionary(uniqueKeysWithValues:
-                    zip(s.dependencies, dependencyIDs)), known: steps)
+                // A step may name one dependency twice (hr: @set, lr: @set).
+                var planned = try make(name: name, spec: substituted(s), dependencies: Dictionary(
+                    zip(s.dependencies, dependencyIDs), uniquingKeysWith: { first, _ in first }), known: steps)
                 if let existing = steps.firstIndex(where: { $0.id == planned.id }) {
                     if !steps[existing].names.contains(name) { steps[existing].names.append(name) }
                 } else {
@@ -277,7 +289,7 @@ struct Planner {
         let digest = Digest.text(lines.joined(separator: "\n"))
         let id = "\(s.kind.rawValue)-\(digest.prefix(12))"
         return PlannedStep(id: id, names: [name], spec: s, folder: (out as NSString).appendingPathComponent("steps/\(id)"),
-                           digest: digest, dependencies: s.dependencies.compactMap { dependencies[$0] }, summary: summary,
+                           digest: digest, dependencyIDs: dependencies, summary: summary,
                            modelConfig: config)
     }
 
