@@ -22,17 +22,42 @@ public enum DType: String, Sendable, CaseIterable {
 }
 
 public struct RawTensor: Sendable, Equatable {
-    public var dtype: DType
-    public var shape: [Int]
-    /// Contiguous, row-major, little-endian.
-    public var bytes: [UInt8]
+    public let dtype: DType
+    public let shape: [Int]
+    /// The bytes behind the tensor: exactly its elements when `view` is nil, else a
+    /// storage the strided `view` reads from (a PyTorch view, possibly expanded).
+    private let storage: [UInt8]
+    private let view: StridedView?
+
+    /// Where a strided tensor's elements lie in its storage, in elements.
+    struct StridedView: Sendable, Equatable {
+        var offset: Int
+        var strides: [Int]
+    }
 
     public init(dtype: DType, shape: [Int], bytes: [UInt8]) {
         precondition(bytes.count == shape.reduce(1, *) * dtype.byteSize,
                      "\(bytes.count) bytes for \(dtype) \(shape)")
         self.dtype = dtype
         self.shape = shape
-        self.bytes = bytes
+        self.storage = bytes
+        self.view = nil
+    }
+
+    /// A view of `storage` that is materialised only when its elements are read. The
+    /// caller has checked that every element the view reaches lies inside `storage`
+    /// (`TorchFile.gather` does, for views read from a file).
+    init(dtype: DType, shape: [Int], viewing storage: [UInt8], offset: Int, strides: [Int]) {
+        self.dtype = dtype
+        self.shape = shape
+        self.storage = storage
+        // Dimensions of size 1 may carry any stride; they do not move through storage.
+        let contiguous = zip(zip(shape, strides), Self.contiguousStrides(shape)).allSatisfy { $0.0.0 <= 1 || $0.0.1 == $0.1 }
+        if offset == 0, contiguous, storage.count == shape.reduce(1, *) * dtype.byteSize {
+            self.view = nil
+        } else {
+            self.view = StridedView(offset: offset, strides: strides)
+        }
     }
 
     /// An fp32 tensor's bytes.
@@ -41,6 +66,62 @@ public struct RawTensor: Sendable, Equatable {
             Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(p), count: tensor.count * 4))
         }
         self.init(dtype: .float32, shape: tensor.shape, bytes: bytes)
+    }
+
+    /// Contiguous, row-major, little-endian bytes; a strided view is gathered here, on
+    /// first use, not when the file was read.
+    public var bytes: [UInt8] {
+        guard view != nil else { return storage }
+        let size = dtype.byteSize
+        var out = [UInt8](repeating: 0, count: count * size)
+        out.withUnsafeMutableBytes { o in
+            storage.withUnsafeBytes { s in
+                var i = 0
+                forEachElementOffset { e in
+                    o.baseAddress!.advanced(by: i * size).copyMemory(from: s.baseAddress!.advanced(by: e * size), byteCount: size)
+                    i += 1
+                }
+            }
+        }
+        return out
+    }
+
+    /// Bytes the contiguous tensor occupies.
+    public var byteCount: Int { count * dtype.byteSize }
+
+    /// Whether the elements are a strided view still to be gathered.
+    public var isView: Bool { view != nil }
+
+    public static func == (a: RawTensor, b: RawTensor) -> Bool {
+        a.dtype == b.dtype && a.shape == b.shape && a.bytes == b.bytes
+    }
+
+    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+        return strides
+    }
+
+    /// Calls `body` with the storage element index of every element, in row-major order.
+    private func forEachElementOffset(_ body: (Int) -> Void) {
+        let n = count
+        guard let view else { for i in 0..<n { body(i) }; return }
+        guard n > 0 else { return }
+        let rank = shape.count
+        var index = [Int](repeating: 0, count: rank)
+        var e = view.offset
+        for _ in 0..<n {
+            body(e)
+            var d = rank - 1
+            while d >= 0 {
+                index[d] += 1
+                e += view.strides[d]
+                if index[d] < shape[d] { break }
+                e -= index[d] * view.strides[d]
+                index[d] = 0
+                d -= 1
+            }
+        }
     }
 
     public var count: Int { shape.reduce(1, *) }
@@ -67,46 +148,53 @@ public struct RawTensor: Sendable, Equatable {
 
     /// The values widened (or narrowed, for float64 and integers) to fp32.
     public func floatTensor() -> Tensor {
+        // Reads elements where they lie, so an expanded view becomes fp32 without first
+        // being gathered as bytes.
         Tensor(shape: shape) { out in
-            bytes.withUnsafeBytes { raw in
-                switch dtype {
-                case .float32:
-                    for i in 0..<count { out[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-                case .float16:
-                    for i in 0..<count { out[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                case .bfloat16:
-                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
-                case .float64:
-                    for i in 0..<count { out[i] = Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
-                case .int64:
-                    for i in 0..<count { out[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
-                case .int32:
-                    for i in 0..<count { out[i] = Float(raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
-                case .int16:
-                    for i in 0..<count { out[i] = Float(raw.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)) }
-                case .int8:
-                    for i in 0..<count { out[i] = Float(raw.load(fromByteOffset: i, as: Int8.self)) }
-                case .uint8, .bool:
-                    for i in 0..<count { out[i] = Float(raw[i]) }
+            storage.withUnsafeBytes { raw in
+                var i = 0
+                forEachElementOffset { e in
+                    out[i] = Self.float(raw, element: e, dtype: dtype)
+                    i += 1
                 }
             }
         }
     }
 
+    private static func float(_ raw: UnsafeRawBufferPointer, element e: Int, dtype: DType) -> Float {
+        switch dtype {
+        case .float32: return Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * e, as: UInt32.self))
+        case .float16: return Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: 2 * e, as: UInt16.self)))
+        case .bfloat16: return Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * e, as: UInt16.self)) << 16)
+        case .float64: return Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * e, as: UInt64.self)))
+        case .int64: return Float(raw.loadUnaligned(fromByteOffset: 8 * e, as: Int64.self))
+        case .int32: return Float(raw.loadUnaligned(fromByteOffset: 4 * e, as: Int32.self))
+        case .int16: return Float(raw.loadUnaligned(fromByteOffset: 2 * e, as: Int16.self))
+        case .int8: return Float(raw.load(fromByteOffset: e, as: Int8.self))
+        case .uint8, .bool: return Float(raw[e])
+        }
+    }
+
     /// The integer values of an integer tensor (e.g. step counts).
     public func integers() -> [Int64] {
-        bytes.withUnsafeBytes { raw in
-            (0..<count).map { i -> Int64 in
+        guard !dtype.isFloatingPoint else {
+            // Values from a file: NaN and out-of-range values must not trap the conversion.
+            return floatTensor().scalars.map { $0.isNaN ? 0 : $0 >= 0x1p63 ? .max : $0 < -0x1p63 ? .min : Int64($0) }
+        }
+        var values: [Int64] = []
+        values.reserveCapacity(count)
+        storage.withUnsafeBytes { raw in
+            forEachElementOffset { e in
                 switch dtype {
-                case .int64: return raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)
-                case .int32: return Int64(raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
-                case .int16: return Int64(raw.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
-                case .int8: return Int64(raw.load(fromByteOffset: i, as: Int8.self))
-                case .uint8, .bool: return Int64(raw[i])
-                default: return Int64(floatTensor().scalars[i])
+                case .int64: values.append(raw.loadUnaligned(fromByteOffset: 8 * e, as: Int64.self))
+                case .int32: values.append(Int64(raw.loadUnaligned(fromByteOffset: 4 * e, as: Int32.self)))
+                case .int16: values.append(Int64(raw.loadUnaligned(fromByteOffset: 2 * e, as: Int16.self)))
+                case .int8: values.append(Int64(raw.load(fromByteOffset: e, as: Int8.self)))
+                default: values.append(Int64(raw[e]))
                 }
             }
         }
+        return values
     }
 }
 

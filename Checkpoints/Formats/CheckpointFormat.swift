@@ -137,7 +137,7 @@ public struct ArchiveHeaders: Sendable {
 
     /// The headers of an archive already read.
     public init(_ archive: TensorArchive) {
-        tensors = archive.tensors.map { TensorHeader(name: $0.name, dtype: $0.tensor.dtype, shape: $0.tensor.shape, byteCount: $0.tensor.bytes.count) }
+        tensors = archive.tensors.map { TensorHeader(name: $0.name, dtype: $0.tensor.dtype, shape: $0.tensor.shape, byteCount: $0.tensor.byteCount) }
         metadata = archive.metadata
     }
 }

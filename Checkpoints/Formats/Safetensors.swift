@@ -97,8 +97,8 @@ public enum Safetensors {
         var offset = 0
         for (name, t) in archive.tensors {
             guard name != "__metadata__" else { throw CheckpointError(path, "a tensor may not be named __metadata__") }
-            header[name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.bytes.count]]
-            offset += t.bytes.count
+            header[name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.byteCount]]
+            offset += t.byteCount
         }
         if !archive.metadata.isEmpty { header["__metadata__"] = archive.metadata }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])

@@ -11,26 +11,38 @@ public enum TorchFile {
 
     /// Reads the object a torch file holds (usually a dict).
     public static func load(_ path: String) throws -> PickleValue {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
-        let bytes: [UInt8]
-        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)) }
-        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
-        guard !bytes.isEmpty else { throw CheckpointError(path, "empty file") }
-        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            try ZipCheck.validate(bytes, path: path)
+        let data = try mapped(path)
+        if isZip(data) {
+            try ZipCheck.validate(data, path: path)
             return try loadZip(path)
         }
-        return try load(contents: bytes, name: path)
+        return try load(data, name: path)
     }
 
     /// Reads a legacy torch stream held in memory (`name` labels errors). A zip container
     /// must be read from its file.
     public static func load(contents bytes: [UInt8], name: String) throws -> PickleValue {
-        guard !bytes.isEmpty else { throw CheckpointError(name, "empty file") }
-        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { throw CheckpointError(name, "a zip container: read it from its file") }
-        if bytes.first == 0x80 { return try loadLegacy(bytes, path: name) }
+        try load(Data(bytes), name: name)
+    }
+
+    static func load(_ data: Data, name: String, headersOnly: ((TorchStorageRef, [Int]) -> Int)? = nil) throws -> PickleValue {
+        guard !data.isEmpty else { throw CheckpointError(name, "empty file") }
+        if isZip(data) { throw CheckpointError(name, "a zip container: read it from its file") }
+        if data.first == 0x80 { return try loadLegacy(data, path: name, headersOnly: headersOnly) }
         throw CheckpointError(name, "not a PyTorch file (neither a zip archive nor a pickle stream)")
     }
+
+    /// The file memory-mapped: readers touch only the pages they need.
+    static func mapped(_ path: String) throws -> Data {
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
+        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
+        guard !data.isEmpty else { throw CheckpointError(path, "empty file") }
+        return data
+    }
+
+    static func isZip(_ data: Data) -> Bool { data.starts(with: [0x50, 0x4B, 0x03, 0x04]) }
 
     // MARK: Zip container
 
@@ -54,7 +66,7 @@ public enum TorchFile {
         var storages: [String: [UInt8]] = [:]
         let budget = ExpansionBudget()
         var unpickler = Unpickler(
-            data: pickle, path: path,
+            data: Data(pickle), path: path,
             persistentLoad: { pid in try storageReference(pid, path: path) },
             rebuildTensor: { ref, offset, shape, strides in
                 if let headersOnly { return .pendingTensor(headersOnly(ref, shape)) }
@@ -107,7 +119,7 @@ public enum TorchFile {
         return .storage(TorchStorageRef(dtype: dtype, key: key, count: Int(count)))
     }
 
-    /// The strided view (offset, shape, strides in elements) of a storage, made contiguous.
+    /// The strided view (offset, shape, strides in elements) of a storage, gathered on use.
     /// Sizes come from the file, so every product is overflow-checked, and the bytes a view
     /// adds beyond its storage's (an `expand`ed or overlapping view) are charged to `budget`.
     static func gather(_ storage: [UInt8], _ ref: TorchStorageRef, offset: Int, shape: [Int], strides: [Int],
@@ -135,25 +147,18 @@ public enum TorchFile {
                 throw CheckpointError(path, "tensor view (offset \(offset), shape \(shape), strides \(strides)) outside storage \(ref.key) of \(ref.count) elements")
             }
         }
+        // Charged now, gathered later: whatever the tensor's reader does, the file cannot
+        // make it materialise more than the cap.
         try budget.spend(bytes - storageBytes, on: "a tensor view of shape \(shape) over storage \(ref.key) (\(storageBytes) bytes)", path: path)
-        var out = [UInt8](repeating: 0, count: count * size)
-        let rank = shape.count
-        var index = [Int](repeating: 0, count: rank)
-        for i in 0..<count {
-            var e = offset
-            for d in 0..<rank { e += index[d] * strides[d] }
-            for b in 0..<size { out[i * size + b] = storage[e * size + b] }
-            var d = rank - 1
-            while d >= 0 { index[d] += 1; if index[d] < shape[d] { break }; index[d] = 0; d -= 1 }
-        }
-        return RawTensor(dtype: ref.dtype, shape: shape, bytes: out)
+        return RawTensor(dtype: ref.dtype, shape: shape, viewing: storage, offset: offset, strides: strides)
     }
 
     // MARK: Legacy stream
 
-    static func loadLegacy(_ bytes: [UInt8], path: String) throws -> PickleValue {
+    /// With `headersOnly`, nothing after the object pickle is read (see `loadZip`).
+    static func loadLegacy(_ data: Data, path: String, headersOnly: ((TorchStorageRef, [Int]) -> Int)? = nil) throws -> PickleValue {
         func plain(_ start: Int) throws -> (PickleValue, Int) {
-            var u = Unpickler(data: bytes, path: path,
+            var u = Unpickler(data: data, path: path,
                               persistentLoad: { _ in throw CheckpointError(path, "unexpected persistent id in a header pickle") },
                               rebuildTensor: { _, _, _, _ in throw CheckpointError(path, "unexpected tensor in a header pickle") })
             return try u.load(from: start)
@@ -167,26 +172,30 @@ public enum TorchFile {
         // The object pickle refers to storages that follow it; collect the references
         // and build tensors once the storage bytes are known.
         var views: [(ref: TorchStorageRef, offset: Int, shape: [Int], strides: [Int], slot: Int)] = []
-        var u = Unpickler(data: bytes, path: path,
+        var u = Unpickler(data: data, path: path,
                           persistentLoad: { pid in try storageReference(pid, path: path) },
                           rebuildTensor: { ref, offset, shape, strides in
+                              if let headersOnly { return .pendingTensor(headersOnly(ref, shape)) }
                               views.append((ref, offset, shape, strides, views.count))
                               return .pendingTensor(views.count - 1)
                           })
         let (object, afterObject) = try u.load(from: afterSysInfo)
+        if headersOnly != nil { return object }
         let (keysValue, afterKeys) = try plain(afterObject)
         guard case .list(let keyList) = keysValue else { throw CheckpointError(path, "legacy storage key list missing") }
         var storages: [String: [UInt8]] = [:]
         var cursor = afterKeys
         let sizes = Dictionary(views.map { ($0.ref.key, $0.ref.dtype.byteSize) }, uniquingKeysWith: { a, _ in a })
         let budget = ExpansionBudget()
+        let start = data.startIndex
         for item in keyList.items {
             guard case .string(let key) = item else { throw CheckpointError(path, "non-string storage key") }
-            guard cursor + 8 <= bytes.count else { throw CheckpointError(path, "truncated file (storage \(key) missing)") }
-            let count = bytes[cursor..<(cursor + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            guard cursor <= data.count - 8 else { throw CheckpointError(path, "truncated file (storage \(key) missing)") }
+            let count = data[(start + cursor)..<(start + cursor + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             cursor += 8
-            guard let n = ReadLimits.product([count, sizes[key] ?? 1]), n <= bytes.count - cursor else { throw CheckpointError(path, "truncated file (storage \(key) is cut short)") }
-            storages[key] = Array(bytes[cursor..<(cursor + n)])
+            guard let n = ReadLimits.product([count, sizes[key] ?? 1]), n <= data.count - cursor else { throw CheckpointError(path, "truncated file (storage \(key) is cut short)") }
+            // Each storage is copied once out of the mapped file; views share it.
+            storages[key] = [UInt8](data[(start + cursor)..<(start + cursor + n)])
             cursor += n
         }
         var tensors: [RawTensor] = []

@@ -50,20 +50,23 @@ extension TorchFile {
         return (leaves, metadata)
     }
 
-    /// The tensors' names, dtypes and shapes and the metadata of a torch.save zip file,
-    /// without reading any storage (legacy files are read whole).
+    /// The tensors' names, dtypes and shapes and the metadata of a torch file, without
+    /// reading any storage: a zip container's pickle alone, or a legacy stream up to the
+    /// end of its object pickle (the file is mapped, so the storages are never touched).
     public static func headers(_ path: String) throws -> ArchiveHeaders {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
-        let bytes: [UInt8]
-        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)) }
-        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
-        guard bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) else { return ArchiveHeaders(try archive(path)) }
-        try ZipCheck.validate(bytes, path: path)
+        let data = try mapped(path)
         var views: [TensorHeader] = []
-        let value = try loadZip(path, headersOnly: { ref, shape in
+        let collect = { (ref: TorchStorageRef, shape: [Int]) -> Int in
             views.append(TensorHeader(name: "", dtype: ref.dtype, shape: shape, byteCount: ReadLimits.product(shape + [ref.dtype.byteSize]) ?? -1))
             return views.count - 1
-        })
+        }
+        let value: PickleValue
+        if isZip(data) {
+            try ZipCheck.validate(data, path: path)
+            value = try loadZip(path, headersOnly: collect)
+        } else {
+            value = try load(data, name: path, headersOnly: collect)
+        }
         let (leaves, metadata) = namedLeaves(value)
         var headers = ArchiveHeaders(tensors: [], metadata: metadata)
         for (name, leaf) in leaves {
@@ -72,4 +75,3 @@ extension TorchFile {
         return headers
     }
 }
-

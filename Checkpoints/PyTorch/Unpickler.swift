@@ -2,9 +2,12 @@
 // emits for state dicts, and a whitelist of globals (OrderedDict, torch's tensor
 // rebuild functions, storage types). It never imports or calls anything: an opcode or
 // global outside the subset is an error that names it.
+import Foundation
 
 struct Unpickler {
-    let data: [UInt8]
+    /// The stream, usually a memory-mapped file: only the bytes the VM reads are touched,
+    /// so a legacy torch file's storages after the pickles are never read here.
+    let data: Data
     let path: String
     /// Resolves a persistent id (torch's storage reference) to a value.
     let persistentLoad: (PickleValue) throws -> PickleValue
@@ -29,7 +32,7 @@ struct Unpickler {
     private var marks: [Int] = []
     private var memo: [Int: (value: PickleValue, shape: PickleShape)] = [:]
 
-    init(data: [UInt8], path: String, persistentLoad: @escaping (PickleValue) throws -> PickleValue,
+    init(data: Data, path: String, persistentLoad: @escaping (PickleValue) throws -> PickleValue,
          rebuildTensor: @escaping (TorchStorageRef, Int, [Int], [Int]) throws -> PickleValue) {
         self.data = data
         self.path = path
@@ -141,13 +144,13 @@ struct Unpickler {
     private mutating func byte() throws -> UInt8 {
         guard position < data.count else { throw CheckpointError(path, "truncated pickle (ended at byte \(position))") }
         defer { position += 1 }
-        return data[position]
+        return data[data.startIndex + position]
     }
 
     private mutating func take(_ n: Int) throws -> [UInt8] {
         guard n >= 0, position + n <= data.count else { throw CheckpointError(path, "truncated pickle (wanted \(n) bytes at \(position))") }
         defer { position += n }
-        return Array(data[position..<(position + n)])
+        return Array(data[(data.startIndex + position)..<(data.startIndex + position + n)])
     }
 
     /// An 8-byte length; one beyond Int (or the data) is a truncated or crafted pickle.

@@ -4,7 +4,10 @@
 enum ZipCheck {
     /// Throws unless the end-of-central-directory record (zip64 included) and every
     /// central-directory entry stay within `bytes`.
-    static func validate(_ bytes: [UInt8], path: String) throws {
+    static func validate<Bytes: RandomAccessCollection>(_ file: Bytes, path: String) throws
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        // Only the directory is read; `file` is usually mapped, not copied.
+        let bytes = OffsetBytes(file)
         func fail(_ reason: String) -> CheckpointError { CheckpointError(path, "damaged or truncated zip archive: \(reason)") }
         func read(_ offset: Int, _ count: Int) throws -> UInt64 {
             guard offset >= 0, count <= 8, offset <= bytes.count - count else { throw fail("a record runs past the end of the file") }
@@ -63,4 +66,12 @@ enum ZipCheck {
             cursor = extraEnd + commentLength
         }
     }
+}
+
+/// A collection indexed from 0, whatever its own start index.
+private struct OffsetBytes<Base: RandomAccessCollection> where Base.Element == UInt8, Base.Index == Int {
+    let base: Base
+    init(_ base: Base) { self.base = base }
+    var count: Int { base.count }
+    subscript(i: Int) -> UInt8 { base[base.startIndex + i] }
 }

@@ -40,6 +40,38 @@ struct TorchFileTests {
         #expect(archive.metadata["pair"] == "(1, 2)")
     }
 
+    /// Views torch saved with their strides (an expand, a permute, a narrow slice) stay
+    /// views until read, then give torch's values: as fp32, as integers and as bytes.
+    @Test(arguments: ["views_zip.pth", "views_legacy.pth"])
+    func viewsAreGatheredOnUse(file: String) throws {
+        let archive = try TorchFile.archive(pth(file))
+        let expected = try referenceJSON()[file] as! [String: [String: Any]]
+        for (name, e) in expected {
+            let t = try #require(archive[name], "\(file): \(name) missing")
+            #expect(t.isView, "\(name) was gathered at load")
+            #expect(t.shape == e["shape"] as! [Int], "\(name) shape")
+            let values = (e["values"] as! [Double]).map(Float.init)
+            #expect(t.floatTensor().scalars == values, "\(name) values")
+            #expect(t.byteCount == t.count * t.dtype.byteSize && t.bytes.count == t.byteCount)
+            // The gathered bytes are the contiguous tensor: reading them back agrees.
+            let contiguous = RawTensor(dtype: t.dtype, shape: t.shape, bytes: t.bytes)
+            #expect(!contiguous.isView && contiguous == t && contiguous.floatTensor().scalars == values)
+        }
+        #expect(archive["narrow"]!.integers() == [997, 998, 999])
+        #expect(archive["expanded"]!.integers() == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+    }
+
+    /// A legacy file cut inside its storages: its headers still list (they end at the
+    /// object pickle), the same as the whole file's; a full read names the truncation.
+    @Test func legacyHeadersDoNotReadStorages() throws {
+        let whole = try TorchFile.headers(pth("mixed_legacy.pth"))
+        let cut = try TorchFile.headers(pth("bad_truncated_legacy.pth"))
+        #expect(cut.tensors == whole.tensors && cut.metadata == whole.metadata)
+        #expect(whole.tensors.count == 9)
+        #expect(whole.tensors.map(\.name).sorted() == ArchiveHeaders(try TorchFile.archive(pth("mixed_legacy.pth"))).tensors.map(\.name).sorted())
+        #expect(throws: CheckpointError.self) { _ = try TorchFile.load(pth("bad_truncated_legacy.pth")) }
+    }
+
     @Test func readsTheRealLPIPSHeads() throws {
         let archive = try TorchFile.archive(pth("lpips_alex_v0.1.pth"))
         let expected = try referenceJSON()["lpips_alex_v0.1.pth"] as! [String: [String: Any]]

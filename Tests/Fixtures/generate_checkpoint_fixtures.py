@@ -38,6 +38,20 @@ for fmt, name in [(True, "mixed_zip.pth"), (False, "mixed_legacy.pth")]:
     for k in ["transposed", "sliced", "view_a", "view_b"]:
         record(name, k, obj[k])
 
+# 1b. Views read lazily: an expanded view (stride 0), a broadcast bias, a permuted 4-D
+# view and a narrow slice of a large storage, in both containers.
+grid = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
+views = {
+    "expanded": torch.arange(3, dtype=torch.float32).expand(4, 3),          # strides (0, 1)
+    "broadcast": torch.tensor([1.5, -2.0], dtype=torch.float64)[:, None, None].expand(2, 3, 2),
+    "permuted": grid.permute(3, 1, 0, 2),                                  # strides (1, 20, 60, 5)
+    "narrow": torch.arange(1000, dtype=torch.int64)[997:],                # offset 997
+}
+for fmt, name in [(True, "views_zip.pth"), (False, "views_legacy.pth")]:
+    torch.save(views, os.path.join(out, name), _use_new_zipfile_serialization=fmt)
+    for k, v in views.items():
+        record(name, k, v)
+
 # 2. (The official ECDP layouts: generate_official_fixtures.py, from the official code.)
 
 # 3. torchvision-style names (real key layout of vgg19 / alexnet, tiny shapes).
