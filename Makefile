@@ -61,7 +61,7 @@ bench: build
 ## Foundation keeps small allocations per mapped read and per zip archive opened on Linux,
 ## which are not ours.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= png pth pickle safetensors config set
+FUZZ_TARGETS ?= png pth pickle safetensors hdf5 config set
 fuzz: setup
 	$(SWIFT) build --product ecdp-fuzz --scratch-path .build/fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING

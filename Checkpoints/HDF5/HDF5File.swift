@@ -29,11 +29,24 @@ public final class HDF5File {
         return HDF5File(path: path, handle: h)
     }
 
-    /// Opens `path` read-only.
+    /// Opens `path` read-only, once its structure has been checked (`HDF5Check`).
     public static func open(_ path: String) throws -> HDF5File {
+        try preflight(path)
         var h: Int64 = -1
         try call(path) { ecdp_h5_open(path, &h, $0, $1) }
         return HDF5File(path: path, handle: h)
+    }
+
+    /// The checks before libhdf5 sees a file: it exists, is not empty, and its structure
+    /// lies inside it.
+    static func preflight(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError(path, "no such file") }
+        guard !isFolder.boolValue else { throw CheckpointError(path, "a folder, but a file is needed here") }
+        guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 else {
+            throw CheckpointError(path, "empty file")
+        }
+        try HDF5Check.validate(path)
     }
 
     deinit { if handle >= 0 { _ = ecdp_h5_close(handle) } }

@@ -8,7 +8,7 @@ import Imaging
 import Training
 
 enum FuzzTarget: String, CaseIterable {
-    case png, pth, pickle, safetensors, config, set
+    case png, pth, pickle, safetensors, hdf5, config, set
 
     /// The config text `set` overrides are applied to.
     static let tinyConfig: String = (try? String(contentsOfFile: "Training/configs/tiny.yaml", encoding: .utf8)) ?? "name: tiny\n"
@@ -33,6 +33,12 @@ enum FuzzTarget: String, CaseIterable {
                 _ = TorchFile.flatten(try TorchFile.load(contents: Self.legacyHeader + bytes, name: "input"))
             case .safetensors:
                 let path = Self.scratch + ".safetensors"
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                _ = try CheckpointFormat.read(path)
+            case .hdf5:
+                // Our structural check, then libhdf5 on whatever passes it: the check must
+                // leave libhdf5 nothing it would crash on.
+                let path = Self.scratch + ".h5"
                 try Data(bytes).write(to: URL(fileURLWithPath: path))
                 _ = try CheckpointFormat.read(path)
             case .config:

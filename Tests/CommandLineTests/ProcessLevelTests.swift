@@ -76,7 +76,7 @@ struct ProcessLevelTests {
     /// The fuzz corpus (seeds and every input that once crashed a reader) replays through
     /// the readers without a crash (docs/robustness.md; `make fuzz` grows it).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: FixturePaths.path(".build/debug/ecdp-fuzz")), "needs .build/debug/ecdp-fuzz"),
-          arguments: ["png", "pth", "pickle", "safetensors", "config", "set"])
+          arguments: ["png", "pth", "pickle", "safetensors", "hdf5", "config", "set"])
     func fuzzCorpusReplaysWithoutACrash(_ target: String) throws {
         let result = try Self.run(FixturePaths.path(".build/debug/ecdp-fuzz"), [target, FixturePaths.path("Tests/Fuzz/Corpus/\(target)")])
         let text = result.stdout
