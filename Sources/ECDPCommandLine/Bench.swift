@@ -112,7 +112,14 @@ struct Bench: ParsableCommand {
                     clipGradientValues(params.map(\.parameter), limit: 10)
                     adam.step()
                 }
+                // One more step, counted: the nominal operations of forward and backward.
+                NominalFLOPs.reset()
+                adam.zeroGradients()
+                accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
+                let flops = Double(NominalFLOPs.total)
                 results.append(("train_step_ms", rounded(stepMs)))
+                results.append(("train_step_gflop", rounded(flops / 1e9, 2)))
+                results.append(("gflops", rounded(flops / 1e9 / (stepMs / 1e3), 1)))
             }
             results += [("params", model.parameterCount), ("config", cfg.name)]
             for side in [64, 256] where only == nil || only == "nfe_\(side)" {
@@ -124,6 +131,7 @@ struct Bench: ParsableCommand {
                 }
                 results.append(("nfe_\(side)_ms", rounded(ms)))
             }
+            results.append(("peak_rss_mb", rounded(Allocator.residentMemory().peak, 1)))
             results.append(("threads", Parallel.maxThreads))
             printResults(results, json: json)
         }

@@ -95,6 +95,10 @@ enum Winograd {
         let cin = g.inChannels, cout = g.outChannels
         let tilesX = (g.outWidth + 1) / 2
         let bands = bands(g)
+        if case .automatic = layout, !fitsWhole(g, bands: bands), WinogradF4.pays(g) {
+            WinogradF4.forward(x: x, weight: w, bias: bias, y: y, g)
+            return
+        }
         Workspace.withBuffer(count: 16 * cout * cin) { u in
             transformWeights(w, outChannels: cout, inChannels: cin, into: u)
             let uc = UnsafePointer(u)
@@ -483,28 +487,28 @@ enum Winograd {
         for tx in hi..<tiles { scalar(tx) }
     }
 
-    @inline(__always) private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    @inline(__always) static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    @inline(__always) private static func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    @inline(__always) static func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    @inline(__always) private static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
-    @inline(__always) private static func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+    @inline(__always) static func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
-    @inline(__always) private static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+    @inline(__always) static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
     /// (a0, b0, a1, b1, …): two output columns of every tile, side by side.
-    @inline(__always) private static func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+    @inline(__always) static func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
         SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
                a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
     }

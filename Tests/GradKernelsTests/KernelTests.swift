@@ -117,6 +117,34 @@ struct KernelTests {
         }
     }
 
+    /// F(4×4, 3×3) directly: sizes not divisible by 4 (dropped rows and columns), paddings
+    /// 0–2, maps narrower than one vector group, 8–16 tiles per row (overlapping last group),
+    /// several bands. Its rounding error is larger than F(2×2)'s: the bound is relative to
+    /// the largest output.
+    @Test(arguments: [
+        ConvGeometry(batch: 2, inChannels: 16, height: 9, width: 11, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 1, inChannels: 17, height: 12, width: 10, outChannels: 9, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+        ConvGeometry(batch: 1, inChannels: 16, height: 8, width: 7, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2),
+        ConvGeometry(batch: 1, inChannels: 16, height: 13, width: 61, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 1, inChannels: 16, height: 10, width: 70, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+        ConvGeometry(batch: 1, inChannels: 16, height: 8, width: 130, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2),
+        ConvGeometry(batch: 2, inChannels: 32, height: 101, width: 64, outChannels: 24, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    ])
+    func winogradF4MatchesReference(g: ConvGeometry) {
+        let x = seededValues(g.batch * g.inChannels * g.height * g.width, seed: 23)
+        let w = seededValues(g.outChannels * g.patchSize, seed: 24)
+        let b = seededValues(g.outChannels, seed: 25)
+        let refY = Reference.conv2d(x, w, b, g)
+        var y = [Float](repeating: .nan, count: refY.count)
+        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+            y.withUnsafeMutableBufferPointer { py in
+                WinogradF4.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!, g)
+            } } } }
+        let scale = max(1, refY.map { Swift.abs($0) }.max() ?? 1)
+        let worst = zip(y, refY).map { Swift.abs($0 - $1) }.max() ?? .nan
+        #expect(worst <= 2e-5 * scale, "worst error \(worst) at scale \(scale)")
+    }
+
     @Test(arguments: [KernelTests.bandedGeometries[3], KernelTests.bandedGeometries[6]])
     func convolutionDoesNotDependOnThreadCount(g: ConvGeometry) {
         // The two geometries cover both Winograd layouts.

@@ -13,6 +13,8 @@ extension Tensor {
                              outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                              stride: stride, padding: padding)
         precondition(g.outHeight > 0 && g.outWidth > 0, "conv2d: kernel \(weight.shape[2])×\(weight.shape[3]) larger than padded input \(x.shape)")
+        let products = 2 * g.batch * g.outChannels * g.outHeight * g.outWidth * g.inChannels * g.kernelHeight * g.kernelWidth
+        NominalFLOPs.add(products)
         let y = Tensor.computed([g.batch, g.outChannels, g.outHeight, g.outWidth]) { out in
             x.withUnsafePointer { px in weight.withUnsafePointer { pw in
                 if let bias {
@@ -27,6 +29,7 @@ extension Tensor {
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let wantBias = bias != nil
         return y.recorded("conv2d", inputs: inputs) { dy in
+            NominalFLOPs.add(products * ((needX ? 1 : 0) + (needW ? 1 : 0)))
             // The kernel overwrites every element of each requested gradient.
             var dx: Tensor? = needX ? Tensor.uninitialized(xv.shape) : nil
             var dw: Tensor? = needW ? Tensor.uninitialized(wv.shape) : nil

@@ -9,6 +9,7 @@ extension Tensor {
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         precondition(k == k2, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        NominalFLOPs.add(2 * m * n * k)  // the gradients are matmuls too and count themselves
         let y = Tensor.computed([m, n]) { c in
             a.withUnsafePointer { pa in b.withUnsafePointer { pb in
                 BLAS.parallelSgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k,

@@ -1,0 +1,269 @@
+// 3×3 stride-1 convolution by Winograd's F(4×4, 3×3) (Lavin & Gray 2016; points 0, ±1,
+// ±2): each 4×4 output tile is Aᵀ·[(G·g·Gᵀ) ⊙ (Bᵀ·d·B)]·A over the 6×6 input tile d
+// around it, so a direct convolution's 9 multiply-adds per output and input channel become
+// 36 / 16 = 2.25 (F(2×2, 3×3): 4), and the transformed input is 2.25× the input (F(2×2):
+// 4×). Its transforms have constants up to 8 and 1/24, so its rounding error is larger
+// than F(2×2)'s (1.4–4.6e-6 of the largest output in the kernel tests); the forward
+// pass and dX (the flipped-kernel forward) use it on maps where it pays, dW stays on
+// F(2×2) (docs/performance.md).
+//
+// The layout follows `Winograd`: bands of tile rows sized for L2, per band the input
+// transform, 36 GEMMs U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles) and the output transform.
+
+enum WinogradF4 {
+    /// Where F(4×4) is used instead of F(2×2) for the forward pass (`Winograd` has already
+    /// chosen bands over its whole-problem layout): output maps of at least 8 × 8, with a
+    /// band's tiles (each GEMM's N) at least half the output channels (its M). Each band
+    /// packs all 36 U[ξ] again; on small maps with many channels that outweighs the saved
+    /// multiplies (4 × 128 → 128 at 16²: 2.9 ms forward with F(2×2), 3.8 with F(4×4); at
+    /// 64² and above F(4×4) was 1.2–2× faster, `ecdp bench conv`).
+    static func pays(_ g: ConvGeometry) -> Bool {
+        guard g.outHeight >= minimumSide && g.outWidth >= minimumSide else { return false }
+        let bandTiles = g.batch * tilesX(g) * tilesY(g) / max(1, bands(g).count)
+        return 2 * bandTiles >= g.outChannels
+    }
+
+    static let minimumSide = 8
+
+    static func tilesX(_ g: ConvGeometry) -> Int { (g.outWidth + 3) / 4 }
+    static func tilesY(_ g: ConvGeometry) -> Int { (g.outHeight + 3) / 4 }
+
+    /// Bands of tile rows whose V and M matrices fit `Convolution.bandFloats`.
+    static func bands(_ g: ConvGeometry) -> [ConvBand] {
+        let tilesPerBand = Convolution.bandFloats / (36 * (g.inChannels + g.outChannels))
+        let rows = Convolution.bandRows(total: tilesY(g), budget: tilesPerBand / tilesX(g), batch: g.batch)
+        return Convolution.bands(batch: g.batch, rows: tilesY(g), rowsPerBand: rows)
+    }
+
+    /// `y = conv(x, w) + bias`, 3×3, stride 1, padding ≤ 2.
+    static func forward(x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let cin = g.inChannels, cout = g.outChannels, tilesX = tilesX(g)
+        let bands = bands(g)
+        Workspace.withBuffer(count: 36 * cout * cin) { u in
+            transformWeights(w, outChannels: cout, inChannels: cin, into: u)
+            let uc = UnsafePointer(u)
+            Parallel.forEach(chunks: bands.count, work: 4 * cout * cin * g.batch * g.outHeight * g.outWidth) { i in
+                let band = bands[i], tiles = band.rows * tilesX
+                let ringCount = 36 * ((tilesX + 7) / 8 * 8)
+                Workspace.withBuffer(count: 36 * (cin + cout) * tiles + ringCount) { buffer in
+                    let v = buffer, m = buffer + 36 * cin * tiles, ring = m + 36 * cout * tiles
+                    transformInput(x, g, band: band, into: v, ld: tiles, ring: ring)
+                    for xi in 0..<36 {
+                        BLAS.sgemm(m: cout, n: tiles, k: cin, a: uc + xi * cout * cin, lda: cin,
+                                   b: v + xi * cin * tiles, ldb: tiles, c: m + xi * cout * tiles, ldc: tiles)
+                    }
+                    transformOutput(m, ld: tiles, g, band: band, bias: bias, into: y)
+                }
+            }
+        }
+    }
+
+    // MARK: The three transforms, on any SIMD width
+
+    /// Bᵀ·(d0 … d5): one row or column of an input tile.
+    @inline(__always)
+    static func inputTransform<V: SIMD>(_ d0: V, _ d1: V, _ d2: V, _ d3: V, _ d4: V, _ d5: V)
+        -> (V, V, V, V, V, V) where V.Scalar == Float {
+        let two = V(repeating: 2), four = V(repeating: 4), five = V(repeating: 5)
+        let a = d4 - d2, b = d3 - d1
+        return (four * d0 - five * d2 + d4,
+                d4 + d3 - four * (d1 + d2),
+                d4 - d3 + four * (d1 - d2),
+                a + two * b,
+                a - two * b,
+                four * d1 - five * d3 + d5)
+    }
+
+    /// Aᵀ·(m0 … m5): one row or column of a product tile.
+    @inline(__always)
+    static func outputTransform<V: SIMD>(_ m0: V, _ m1: V, _ m2: V, _ m3: V, _ m4: V, _ m5: V)
+        -> (V, V, V, V) where V.Scalar == Float {
+        let sum12 = m1 + m2, diff12 = m1 - m2, sum34 = m3 + m4, diff34 = m3 - m4
+        return (m0 + sum12 + sum34,
+                diff12 + V(repeating: 2) * diff34,
+                sum12 + V(repeating: 4) * sum34,
+                diff12 + V(repeating: 8) * diff34 + m5)
+    }
+
+    /// G·(g0, g1, g2): one row or column of a 3×3 kernel.
+    @inline(__always)
+    static func kernelTransform<V: SIMD>(_ g0: V, _ g1: V, _ g2: V) -> (V, V, V, V, V, V) where V.Scalar == Float {
+        let sixth = V(repeating: 1.0 / 6), quarter = V(repeating: 0.25)
+        let even = g0 + g2
+        let a = quarter * g0 + g2  // (g0/4 + g2) / 6 = g0/24 + g2/6
+        return (quarter * g0,
+                -sixth * (even + g1),
+                -sixth * (even - g1),
+                sixth * (a + V(repeating: 0.5) * g1),
+                sixth * (a - V(repeating: 0.5) * g1),
+                g2)
+    }
+
+    /// U[ξ][co][ci] = (G·w[co, ci]·Gᵀ)[ξ], ξ = 6·row + column; eight input channels at a time.
+    static func transformWeights(_ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                 into u: UnsafeMutablePointer<Float>) {
+        let stride = outChannels * inChannels
+        @inline(__always) func one<V: SIMD>(_ tap: (Int) -> V, _ emit: (Int, V) -> Void) where V.Scalar == Float {
+            // G·g along the kernel's columns, then (G·g)·Gᵀ along the rows.
+            let c0 = kernelTransform(tap(0), tap(3), tap(6))
+            let c1 = kernelTransform(tap(1), tap(4), tap(7))
+            let c2 = kernelTransform(tap(2), tap(5), tap(8))
+            @inline(__always) func row(_ i: Int, _ a: V, _ b: V, _ c: V) {
+                let r = kernelTransform(a, b, c)
+                emit(6 * i, r.0); emit(6 * i + 1, r.1); emit(6 * i + 2, r.2)
+                emit(6 * i + 3, r.3); emit(6 * i + 4, r.4); emit(6 * i + 5, r.5)
+            }
+            row(0, c0.0, c1.0, c2.0); row(1, c0.1, c1.1, c2.1); row(2, c0.2, c1.2, c2.2)
+            row(3, c0.3, c1.3, c2.3); row(4, c0.4, c1.4, c2.4); row(5, c0.5, c1.5, c2.5)
+        }
+        Parallel.forEach(chunks: outChannels, work: 36 * stride) { co in
+            let base = w + co * inChannels * 9, out = u + co * inChannels
+            var ci = 0
+            while ci + 8 <= inChannels {
+                let q = base + ci * 9
+                one({ j in SIMD8(q[j], q[9 + j], q[18 + j], q[27 + j], q[36 + j], q[45 + j], q[54 + j], q[63 + j]) },
+                    { xi, value in Winograd.store(value, out + xi * stride + ci) })
+                ci += 8
+            }
+            while ci < inChannels {
+                let q = base + ci * 9
+                one({ j in SIMD2(q[j], 0) }, { xi, value in out[xi * stride + ci] = value[0] })
+                ci += 1
+            }
+        }
+    }
+
+    /// V[ξ][ci][t] = (Bᵀ·d·B)[ξ] for the 6×6 input tile d of every tile t of the band: d·B
+    /// along each input row into a ring of six rows (consecutive tile rows share two input
+    /// rows), then Bᵀ· down the columns, 8 tiles per vector.
+    static func transformInput(_ x: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
+                               into v: UnsafeMutablePointer<Float>, ld tiles: Int, ring: UnsafeMutablePointer<Float>) {
+        let tilesX = tilesX(g), cin = g.inChannels, p = g.padding
+        let vectorTiles = (tilesX + 7) / 8 * 8, slotSize = 6 * vectorTiles
+        for ci in 0..<cin {
+            let plane = x + (band.image * cin + ci) * g.height * g.width
+            for r in 0..<band.rows {
+                let ty = band.firstRow + r
+                for k in (r == 0 ? 0 : 2)..<6 {
+                    let iy = 4 * ty - p + k
+                    transformRow(iy >= 0 && iy < g.height ? plane + iy * g.width : nil, g, tilesX: tilesX,
+                                 into: ring + ((4 * r + k) % 6) * slotSize, stride: vectorTiles)
+                }
+                let t0 = r * tilesX
+                let s0 = ring + ((4 * r) % 6) * slotSize, s1 = ring + ((4 * r + 1) % 6) * slotSize
+                let s2 = ring + ((4 * r + 2) % 6) * slotSize, s3 = ring + ((4 * r + 3) % 6) * slotSize
+                let s4 = ring + ((4 * r + 4) % 6) * slotSize, s5 = ring + ((4 * r + 5) % 6) * slotSize
+                for c in 0..<6 {
+                    let o = c * vectorTiles
+                    let a0 = s0 + o, a1 = s1 + o, a2 = s2 + o, a3 = s3 + o, a4 = s4 + o, a5 = s5 + o
+                    let out = v + (c * cin + ci) * tiles + t0, step = 6 * cin * tiles
+                    Winograd.sweep(tiles: tilesX, vectors: 0, tilesX, vector: { tx in
+                        let t = inputTransform(Winograd.load8(a0 + tx), Winograd.load8(a1 + tx), Winograd.load8(a2 + tx),
+                                               Winograd.load8(a3 + tx), Winograd.load8(a4 + tx), Winograd.load8(a5 + tx))
+                        Winograd.store(t.0, out + tx); Winograd.store(t.1, out + step + tx)
+                        Winograd.store(t.2, out + 2 * step + tx); Winograd.store(t.3, out + 3 * step + tx)
+                        Winograd.store(t.4, out + 4 * step + tx); Winograd.store(t.5, out + 5 * step + tx)
+                    }, scalar: { tx in
+                        let t = inputTransform(SIMD2(a0[tx], 0), SIMD2(a1[tx], 0), SIMD2(a2[tx], 0),
+                                               SIMD2(a3[tx], 0), SIMD2(a4[tx], 0), SIMD2(a5[tx], 0))
+                        out[tx] = t.0[0]; out[step + tx] = t.1[0]; out[2 * step + tx] = t.2[0]
+                        out[3 * step + tx] = t.3[0]; out[4 * step + tx] = t.4[0]; out[5 * step + tx] = t.5[0]
+                    })
+                }
+            }
+        }
+    }
+
+    /// d·B along one input row (nil: zero padding): tile tx reads columns 4·tx − p …
+    /// 4·tx − p + 5 and stores its six values at `h + c·stride + tx`. Eight interior tiles
+    /// load 36 consecutive columns and split them by column mod 4.
+    @inline(__always)
+    static func transformRow(_ row: UnsafePointer<Float>?, _ g: ConvGeometry, tilesX: Int,
+                             into h: UnsafeMutablePointer<Float>, stride: Int) {
+        guard let row else {
+            h.update(repeating: 0, count: 6 * stride)
+            return
+        }
+        let p = g.padding, width = g.width
+        @inline(__always) func emit<V: SIMD>(_ t: (V, V, V, V, V, V), _ tx: Int, _ put: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
+            put(t.0, h + tx); put(t.1, h + stride + tx); put(t.2, h + 2 * stride + tx)
+            put(t.3, h + 3 * stride + tx); put(t.4, h + 4 * stride + tx); put(t.5, h + 5 * stride + tx)
+        }
+        let first = (p + 3) / 4
+        let lastStart = width + p - 36 >= 0 ? (width + p - 36) / 4 : -8
+        Winograd.sweep(tiles: tilesX, vectors: first, min(tilesX, lastStart + 8), vector: { tx in
+            let src = row + (4 * tx - p)
+            let a = Winograd.load16(src), b = Winograd.load16(src + 16)
+            let c = Winograd.load16(src + 4), d = Winograd.load16(src + 20)
+            let even = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), odd = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+            let even4 = SIMD16(lowHalf: c.evenHalf, highHalf: d.evenHalf), odd4 = SIMD16(lowHalf: c.oddHalf, highHalf: d.oddHalf)
+            emit(inputTransform(even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf, even4.evenHalf, odd4.evenHalf), tx) {
+                Winograd.store($0, $1)
+            }
+        }, scalar: { tx in
+            let c = 4 * tx - p
+            @inline(__always) func at(_ i: Int) -> Float { i >= 0 && i < width ? row[i] : 0 }
+            emit(inputTransform(SIMD2(at(c), 0), SIMD2(at(c + 1), 0), SIMD2(at(c + 2), 0),
+                                SIMD2(at(c + 3), 0), SIMD2(at(c + 4), 0), SIMD2(at(c + 5), 0)), tx) { $1[0] = $0[0] }
+        })
+    }
+
+    /// y tile = Aᵀ·m·A (+ bias) from M[ξ][co][t]; outputs past the image's last row or
+    /// column are dropped.
+    static func transformOutput(_ m: UnsafePointer<Float>, ld tiles: Int, _ g: ConvGeometry, band: ConvBand,
+                                bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+        let tilesX = tilesX(g), cout = g.outChannels, ho = g.outHeight, wo = g.outWidth
+        let fullX = wo / 4, stride = cout * tiles
+        for co in 0..<cout {
+            let b = bias?[co] ?? 0
+            let plane = y + (band.image * cout + co) * ho * wo
+            let mc = m + co * tiles
+            for r in 0..<band.rows {
+                let oy = 4 * (band.firstRow + r)
+                let rows = min(4, ho - oy)
+                let q0 = mc + r * tilesX
+                /// Aᵀ·M·A (+ bias) for the tile(s) whose M[ξ] `load(ξ)` reads: four output rows.
+                @inline(__always) func tile<V: SIMD>(_ load: (Int) -> V) -> ((V, V, V, V), (V, V, V, V), (V, V, V, V), (V, V, V, V)) where V.Scalar == Float {
+                    // Aᵀ·M down the columns: s_j = (s[0][j], …, s[3][j]).
+                    @inline(__always) func column(_ j: Int) -> (V, V, V, V) {
+                        outputTransform(load(j), load(6 + j), load(12 + j), load(18 + j), load(24 + j), load(30 + j))
+                    }
+                    let s0 = column(0), s1 = column(1), s2 = column(2), s3 = column(3), s4 = column(4), s5 = column(5)
+                    let bv = V(repeating: b)
+                    @inline(__always) func rowOut(_ k0: V, _ k1: V, _ k2: V, _ k3: V, _ k4: V, _ k5: V) -> (V, V, V, V) {
+                        let t = outputTransform(k0, k1, k2, k3, k4, k5)
+                        return (t.0 + bv, t.1 + bv, t.2 + bv, t.3 + bv)
+                    }
+                    return (rowOut(s0.0, s1.0, s2.0, s3.0, s4.0, s5.0), rowOut(s0.1, s1.1, s2.1, s3.1, s4.1, s5.1),
+                            rowOut(s0.2, s1.2, s2.2, s3.2, s4.2, s5.2), rowOut(s0.3, s1.3, s2.3, s3.3, s4.3, s5.3))
+                }
+                @inline(__always) func row<V>(_ out: ((V, V, V, V), (V, V, V, V), (V, V, V, V), (V, V, V, V)), _ a: Int) -> (V, V, V, V) {
+                    a == 0 ? out.0 : a == 1 ? out.1 : a == 2 ? out.2 : out.3
+                }
+                Winograd.sweep(tiles: tilesX, vectors: 0, fullX, vector: { tx in
+                    let q = q0 + tx
+                    let out = tile { Winograd.load8(q + $0 * stride) }
+                    for a in 0..<rows {
+                        let (y0, y1, y2, y3) = row(out, a)
+                        let p02 = Winograd.interleave(y0, y2), p13 = Winograd.interleave(y1, y3)
+                        let dst = plane + (oy + a) * wo + 4 * tx
+                        Winograd.store(Winograd.interleave(p02.lowHalf, p13.lowHalf), dst)
+                        Winograd.store(Winograd.interleave(p02.highHalf, p13.highHalf), dst + 16)
+                    }
+                }, scalar: { tx in
+                    let q = q0 + tx
+                    let out = tile { SIMD2(q[$0 * stride], 0) }
+                    let columns = min(4, wo - 4 * tx)
+                    for a in 0..<rows {
+                        let dst = plane + (oy + a) * wo + 4 * tx, values = row(out, a)
+                        dst[0] = values.0[0]
+                        if columns > 1 { dst[1] = values.1[0] }
+                        if columns > 2 { dst[2] = values.2[0] }
+                        if columns > 3 { dst[3] = values.3[0] }
+                    }
+                })
+            }
+        }
+    }
+}
