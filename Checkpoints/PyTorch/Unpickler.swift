@@ -217,6 +217,15 @@ struct Unpickler {
     private mutating func pushTuple(_ items: [(value: PickleValue, shape: PickleShape)]) throws {
         let shape = PickleShape.container(items.map(\.shape))
         try check(shape)
+        // A list or dict inside a tuple is frozen like one inside a container: appending a
+        // tuple that holds a list to that list made a cycle (found by fuzzing).
+        for item in items {
+            switch item.value {
+            case .list(let l): l.isNested = true
+            case .dict(let d): d.isNested = true
+            default: break
+            }
+        }
         push(.tuple(items.map(\.value)), shape)
     }
 

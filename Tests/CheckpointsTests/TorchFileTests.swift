@@ -107,6 +107,7 @@ struct TorchFileTests {
         ("hostile_deep.pth", "nests deeper than 100 levels"),
         ("hostile_memo_bomb.pth", "expands to more than 2000000 objects"),
         ("hostile_zip_bomb.pth", "likely zip bomb"),
+        ("hostile_cycle.pth", "a container changed after it was nested"),
     ])
     func badInputsAreNamed(file: String, expected: String) {
         do {

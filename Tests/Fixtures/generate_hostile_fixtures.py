@@ -54,6 +54,11 @@ for k in range(1, 61):
 bomb += b"."
 open(os.path.join(out, "hostile_memo_bomb.pth"), "wb").write(legacy(bytes(bomb)))
 
+# A cycle through a tuple (found by fuzzing): l = []; l.append((l,)) — EMPTY_LIST, MEMOIZE,
+# BINGET 0, TUPLE1, APPEND. Printing or flattening it recursed until the stack overflowed.
+cycle = b"\x80\x02]\x94h\x00\x85a."
+open(os.path.join(out, "hostile_cycle.pth"), "wb").write(legacy(cycle))
+
 # A zip bomb: a torch.save archive whose one storage entry is deflated 100 MB of zeros.
 buffer = io.BytesIO()
 torch.save({"w": torch.zeros(4)}, buffer)
