@@ -223,6 +223,10 @@ enum Winograd {
             weightGradientWhole(x: x, dy: dy, g, into: dw)
             return
         }
+        if case .automatic = layout, WinogradF4.pays(g) {
+            WinogradF4.weightGradient(x: x, dy: dy, g, into: dw)
+            return
+        }
         let cin = g.inChannels, cout = g.outChannels, size = 16 * cout * cin
         let tilesX = (g.outWidth + 1) / 2
         Workspace.withBuffer(count: size) { du in

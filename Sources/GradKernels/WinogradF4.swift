@@ -3,9 +3,9 @@
 // around it, so a direct convolution's 9 multiply-adds per output and input channel become
 // 36 / 16 = 2.25 (F(2×2, 3×3): 4), and the transformed input is 2.25× the input (F(2×2):
 // 4×). Its transforms have constants up to 8 and 1/24, so its rounding error is larger
-// than F(2×2)'s (1.4–4.6e-6 of the largest output in the kernel tests); the forward
-// pass and dX (the flipped-kernel forward) use it on maps where it pays, dW stays on
-// F(2×2) (docs/performance.md).
+// than F(2×2)'s (1.4–4.6e-6 of the largest output in the kernel tests). The forward pass,
+// dX (the flipped-kernel forward) and dW (the adjoint: dU = Σ_t (A·dy_t·Aᵀ) ⊙ V_t,
+// dW = Gᵀ·dU·G) use it on maps where it pays (docs/performance.md).
 //
 // The layout follows `Winograd`: bands of tile rows sized for L2, per band the input
 // transform, 36 GEMMs U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles) and the output transform.
@@ -26,6 +26,12 @@ enum WinogradF4 {
     static let minimumSide = 8
 
     static func tilesX(_ g: ConvGeometry) -> Int { (g.outWidth + 3) / 4 }
+
+    /// Scratch for `transformInput`: six transformed rows, and one zero-padded input row.
+    static func ringFloats(_ tilesX: Int) -> Int {
+        let vectorTiles = (tilesX + 7) / 8 * 8
+        return 36 * vectorTiles + 4 * vectorTiles + 8
+    }
     static func tilesY(_ g: ConvGeometry) -> Int { (g.outHeight + 3) / 4 }
 
     /// Bands of tile rows whose V and M matrices fit `Convolution.bandFloats`.
@@ -45,7 +51,7 @@ enum WinogradF4 {
             let uc = UnsafePointer(u)
             Parallel.forEach(chunks: bands.count, work: 4 * cout * cin * g.batch * g.outHeight * g.outWidth) { i in
                 let band = bands[i], tiles = band.rows * tilesX
-                let ringCount = 36 * ((tilesX + 7) / 8 * 8)
+                let ringCount = ringFloats(tilesX)
                 Workspace.withBuffer(count: 36 * (cin + cout) * tiles + ringCount) { buffer in
                     let v = buffer, m = buffer + 36 * cin * tiles, ring = m + 36 * cout * tiles
                     transformInput(x, g, band: band, into: v, ld: tiles, ring: ring)
@@ -57,6 +63,136 @@ enum WinogradF4 {
                 }
             }
         }
+    }
+
+    /// dW for a geometry where F(4×4) pays: per band the input transform, A·dy·Aᵀ of the
+    /// output gradient and 36 GEMMs dU[ξ] += E[ξ] · V[ξ]ᵀ over the band's tiles; bands
+    /// summed by `Convolution.sumInGroups`, then dW = Gᵀ·dU·G.
+    static func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, _ g: ConvGeometry,
+                               into dw: UnsafeMutablePointer<Float>) {
+        let cin = g.inChannels, cout = g.outChannels, size = 36 * cout * cin, tilesX = tilesX(g)
+        let bands = bands(g)
+        Workspace.withBuffer(count: size) { du in
+            Convolution.sumInGroups(terms: bands.count, size: size, work: 4 * cout * cin * g.batch * g.outHeight * g.outWidth,
+                                    into: du) { i, target, overwrite in
+                let band = bands[i], tiles = band.rows * tilesX
+                let ringCount = ringFloats(tilesX)
+                Workspace.withBuffer(count: 36 * (cin + cout) * tiles + ringCount) { buffer in
+                    let v = buffer, e = buffer + 36 * cin * tiles, ring = e + 36 * cout * tiles
+                    transformInput(x, g, band: band, into: v, ld: tiles, ring: ring)
+                    transformOutputGradient(dy, g, band: band, into: e, ld: tiles)
+                    for xi in 0..<36 {
+                        BLAS.sgemm(transB: true, m: cout, n: cin, k: tiles, a: e + xi * cout * tiles, lda: tiles,
+                                   b: v + xi * cin * tiles, ldb: tiles, beta: overwrite ? 0 : 1,
+                                   c: target + xi * cout * cin, ldc: cin)
+                    }
+                }
+            }
+            transformWeightGradient(du, outChannels: cout, inChannels: cin, into: dw)
+        }
+    }
+
+    /// E[ξ][co][t] = (A·dy_t·Aᵀ)[ξ] for the 4×4 output-gradient tile dy_t (zero past the
+    /// image edge); eight interior tiles read 32 consecutive columns per row.
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
+                                        into e: UnsafeMutablePointer<Float>, ld tiles: Int) {
+        let tilesX = tilesX(g), cout = g.outChannels, ho = g.outHeight, wo = g.outWidth
+        let fullX = wo / 4, stride = cout * tiles
+        for co in 0..<cout {
+            let plane = dy + (band.image * cout + co) * ho * wo
+            let ec = e + co * tiles
+            for r in 0..<band.rows {
+                let oy = 4 * (band.firstRow + r)
+                let rows = min(4, ho - oy)
+                let q0 = ec + r * tilesX
+                /// A·dy·Aᵀ from the tile rows' four values each (`row(i)`, zero past the edge).
+                @inline(__always) func emit<V: SIMD>(_ row: (Int) -> (V, V, V, V), at q: UnsafeMutablePointer<Float>,
+                                                     _ write: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
+                    let h0 = adjointOutputTransform(row(0)), h1 = adjointOutputTransform(row(1))
+                    let h2 = adjointOutputTransform(row(2)), h3 = adjointOutputTransform(row(3))
+                    @inline(__always) func column(_ j: Int, _ a: V, _ b: V, _ c: V, _ d: V) {
+                        let t = adjointOutputTransform((a, b, c, d))
+                        write(t.0, q + j * stride); write(t.1, q + (6 + j) * stride); write(t.2, q + (12 + j) * stride)
+                        write(t.3, q + (18 + j) * stride); write(t.4, q + (24 + j) * stride); write(t.5, q + (30 + j) * stride)
+                    }
+                    column(0, h0.0, h1.0, h2.0, h3.0); column(1, h0.1, h1.1, h2.1, h3.1)
+                    column(2, h0.2, h1.2, h2.2, h3.2); column(3, h0.3, h1.3, h2.3, h3.3)
+                    column(4, h0.4, h1.4, h2.4, h3.4); column(5, h0.5, h1.5, h2.5, h3.5)
+                }
+                Winograd.sweep(tiles: tilesX, vectors: 0, fullX, vector: { tx in
+                    emit({ i -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) in
+                        guard i < rows else { return (.zero, .zero, .zero, .zero) }
+                        let src = plane + (oy + i) * wo + 4 * tx
+                        let a = Winograd.load16(src), b = Winograd.load16(src + 16)
+                        let even = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf)
+                        let odd = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+                        return (even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf)
+                    }, at: q0 + tx) { Winograd.store($0, $1) }
+                }, scalar: { tx in
+                    let columns = min(4, wo - 4 * tx)
+                    emit({ i -> (SIMD2<Float>, SIMD2<Float>, SIMD2<Float>, SIMD2<Float>) in
+                        guard i < rows else { return (.zero, .zero, .zero, .zero) }
+                        let src = plane + (oy + i) * wo + 4 * tx
+                        return (SIMD2(src[0], 0), SIMD2(columns > 1 ? src[1] : 0, 0),
+                                SIMD2(columns > 2 ? src[2] : 0, 0), SIMD2(columns > 3 ? src[3] : 0, 0))
+                    }, at: q0 + tx) { $1[0] = $0[0] }
+                })
+            }
+        }
+    }
+
+    /// dW[co][ci] = Gᵀ·dU[·][co][ci]·G (6×6 → 3×3); eight input channels at a time.
+    static func transformWeightGradient(_ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                        into dw: UnsafeMutablePointer<Float>) {
+        let stride = outChannels * inChannels
+        @inline(__always) func one<V: SIMD>(_ entry: (Int) -> V, _ emit: (Int, V) -> Void) where V.Scalar == Float {
+            // Gᵀ·dU down the columns (3 × 6), then (Gᵀ·dU)·G along the rows.
+            @inline(__always) func column(_ j: Int) -> (V, V, V) {
+                adjointKernelTransform(entry(j), entry(6 + j), entry(12 + j), entry(18 + j), entry(24 + j), entry(30 + j))
+            }
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+            let r0 = adjointKernelTransform(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
+            let r1 = adjointKernelTransform(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
+            let r2 = adjointKernelTransform(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
+            emit(0, r0.0); emit(1, r0.1); emit(2, r0.2)
+            emit(3, r1.0); emit(4, r1.1); emit(5, r1.2)
+            emit(6, r2.0); emit(7, r2.1); emit(8, r2.2)
+        }
+        Parallel.forEach(chunks: outChannels, work: 36 * stride) { co in
+            let q = du + co * inChannels, out = dw + co * inChannels * 9
+            var ci = 0
+            while ci + 8 <= inChannels {
+                let o = out + ci * 9
+                one({ xi in Winograd.load8(q + xi * stride + ci) }, { j, value in
+                    for lane in 0..<8 { o[9 * lane + j] = value[lane] }
+                })
+                ci += 8
+            }
+            while ci < inChannels {
+                one({ xi in SIMD2(q[xi * stride + ci], 0) }, { j, value in out[ci * 9 + j] = value[0] })
+                ci += 1
+            }
+        }
+    }
+
+    /// A·(p0 … p3) = (p0, p0+p1+p2+p3, p0−p1+p2−p3, p0+2p1+4p2+8p3, p0−2p1+4p2−8p3, p3):
+    /// the adjoint of `outputTransform`.
+    @inline(__always)
+    static func adjointOutputTransform<V: SIMD>(_ p: (V, V, V, V)) -> (V, V, V, V, V, V) where V.Scalar == Float {
+        let even = p.0 + p.2, odd = p.1 + p.3
+        let even4 = p.0 + V(repeating: 4) * p.2, odd4 = V(repeating: 2) * p.1 + V(repeating: 8) * p.3
+        return (p.0, even + odd, even - odd, even4 + odd4, even4 - odd4, p.3)
+    }
+
+    /// Gᵀ·(u0 … u5), the adjoint of `kernelTransform`: Gᵀ = [¼ −⅙ −⅙ 1/24 1/24 0;
+    /// 0 −⅙ ⅙ 1/12 −1/12 0; 0 −⅙ −⅙ ⅙ ⅙ 1].
+    @inline(__always)
+    static func adjointKernelTransform<V: SIMD>(_ u0: V, _ u1: V, _ u2: V, _ u3: V, _ u4: V, _ u5: V) -> (V, V, V) where V.Scalar == Float {
+        let sixth = V(repeating: 1.0 / 6)
+        let sum12 = u1 + u2, sum34 = u3 + u4
+        return (V(repeating: 0.25) * u0 + sixth * (V(repeating: 0.25) * sum34 - sum12),
+                sixth * (u2 - u1 + V(repeating: 0.5) * (u3 - u4)),
+                sixth * (sum34 - sum12) + u5)
     }
 
     // MARK: The three transforms, on any SIMD width
@@ -141,6 +277,7 @@ enum WinogradF4 {
                                into v: UnsafeMutablePointer<Float>, ld tiles: Int, ring: UnsafeMutablePointer<Float>) {
         let tilesX = tilesX(g), cin = g.inChannels, p = g.padding
         let vectorTiles = (tilesX + 7) / 8 * 8, slotSize = 6 * vectorTiles
+        let padded = ring + 6 * slotSize
         for ci in 0..<cin {
             let plane = x + (band.image * cin + ci) * g.height * g.width
             for r in 0..<band.rows {
@@ -148,7 +285,7 @@ enum WinogradF4 {
                 for k in (r == 0 ? 0 : 2)..<6 {
                     let iy = 4 * ty - p + k
                     transformRow(iy >= 0 && iy < g.height ? plane + iy * g.width : nil, g, tilesX: tilesX,
-                                 into: ring + ((4 * r + k) % 6) * slotSize, stride: vectorTiles)
+                                 into: ring + ((4 * r + k) % 6) * slotSize, stride: vectorTiles, padded: padded)
                 }
                 let t0 = r * tilesX
                 let s0 = ring + ((4 * r) % 6) * slotSize, s1 = ring + ((4 * r + 1) % 6) * slotSize
@@ -158,18 +295,25 @@ enum WinogradF4 {
                     let o = c * vectorTiles
                     let a0 = s0 + o, a1 = s1 + o, a2 = s2 + o, a3 = s3 + o, a4 = s4 + o, a5 = s5 + o
                     let out = v + (c * cin + ci) * tiles + t0, step = 6 * cin * tiles
+                    @inline(__always) func vector(_ tx: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                        inputTransform(Winograd.load8(a0 + tx), Winograd.load8(a1 + tx), Winograd.load8(a2 + tx),
+                                       Winograd.load8(a3 + tx), Winograd.load8(a4 + tx), Winograd.load8(a5 + tx))
+                    }
+                    guard tilesX >= 8 else {
+                        // Fewer tiles than lanes: the slots are padded to 8, store the real ones.
+                        let t = vector(0)
+                        for l in 0..<tilesX {
+                            out[l] = t.0[l]; out[step + l] = t.1[l]; out[2 * step + l] = t.2[l]
+                            out[3 * step + l] = t.3[l]; out[4 * step + l] = t.4[l]; out[5 * step + l] = t.5[l]
+                        }
+                        continue
+                    }
                     Winograd.sweep(tiles: tilesX, vectors: 0, tilesX, vector: { tx in
-                        let t = inputTransform(Winograd.load8(a0 + tx), Winograd.load8(a1 + tx), Winograd.load8(a2 + tx),
-                                               Winograd.load8(a3 + tx), Winograd.load8(a4 + tx), Winograd.load8(a5 + tx))
+                        let t = vector(tx)
                         Winograd.store(t.0, out + tx); Winograd.store(t.1, out + step + tx)
                         Winograd.store(t.2, out + 2 * step + tx); Winograd.store(t.3, out + 3 * step + tx)
                         Winograd.store(t.4, out + 4 * step + tx); Winograd.store(t.5, out + 5 * step + tx)
-                    }, scalar: { tx in
-                        let t = inputTransform(SIMD2(a0[tx], 0), SIMD2(a1[tx], 0), SIMD2(a2[tx], 0),
-                                               SIMD2(a3[tx], 0), SIMD2(a4[tx], 0), SIMD2(a5[tx], 0))
-                        out[tx] = t.0[0]; out[step + tx] = t.1[0]; out[2 * step + tx] = t.2[0]
-                        out[3 * step + tx] = t.3[0]; out[4 * step + tx] = t.4[0]; out[5 * step + tx] = t.5[0]
-                    })
+                    }, scalar: { _ in })
                 }
             }
         }
@@ -180,27 +324,45 @@ enum WinogradF4 {
     /// load 36 consecutive columns and split them by column mod 4.
     @inline(__always)
     static func transformRow(_ row: UnsafePointer<Float>?, _ g: ConvGeometry, tilesX: Int,
-                             into h: UnsafeMutablePointer<Float>, stride: Int) {
+                             into h: UnsafeMutablePointer<Float>, stride: Int, padded: UnsafeMutablePointer<Float>) {
         guard let row else {
             h.update(repeating: 0, count: 6 * stride)
             return
         }
         let p = g.padding, width = g.width
-        @inline(__always) func emit<V: SIMD>(_ t: (V, V, V, V, V, V), _ tx: Int, _ put: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
-            put(t.0, h + tx); put(t.1, h + stride + tx); put(t.2, h + 2 * stride + tx)
-            put(t.3, h + 3 * stride + tx); put(t.4, h + 4 * stride + tx); put(t.5, h + 5 * stride + tx)
-        }
-        let first = (p + 3) / 4
-        let lastStart = width + p - 36 >= 0 ? (width + p - 36) / 4 : -8
-        Winograd.sweep(tiles: tilesX, vectors: first, min(tilesX, lastStart + 8), vector: { tx in
-            let src = row + (4 * tx - p)
+        @inline(__always) func vectorTiles(_ src: UnsafePointer<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
             let a = Winograd.load16(src), b = Winograd.load16(src + 16)
             let c = Winograd.load16(src + 4), d = Winograd.load16(src + 20)
             let even = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), odd = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
             let even4 = SIMD16(lowHalf: c.evenHalf, highHalf: d.evenHalf), odd4 = SIMD16(lowHalf: c.oddHalf, highHalf: d.oddHalf)
-            emit(inputTransform(even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf, even4.evenHalf, odd4.evenHalf), tx) {
-                Winograd.store($0, $1)
+            return inputTransform(even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf, even4.evenHalf, odd4.evenHalf)
+        }
+        // Tiles whose 36 columns lie inside the row, in groups of 8, load straight from it;
+        // the rest go through a scalar path with bounds checks.
+        let first = (p + 3) / 4
+        let lastStart = width + p - 36 >= 0 ? (width + p - 36) / 4 : -8
+        let hi = min(tilesX, lastStart + 8), direct = hi - first >= 8 ? hi - first : 0
+        if tilesX - direct > 2 {
+            // A narrow row (up to ~16 tiles, where most tiles would be scalar): copy it
+            // zero-padded once, then every tile is a vector lane.
+            let count = 4 * stride + 8
+            padded.update(repeating: 0, count: count)
+            (padded + p).update(from: row, count: min(width, count - p))
+            var tx = 0
+            while tx < stride {
+                let t = vectorTiles(UnsafePointer(padded + 4 * tx))
+                Winograd.store(t.0, h + tx); Winograd.store(t.1, h + stride + tx); Winograd.store(t.2, h + 2 * stride + tx)
+                Winograd.store(t.3, h + 3 * stride + tx); Winograd.store(t.4, h + 4 * stride + tx); Winograd.store(t.5, h + 5 * stride + tx)
+                tx += 8
             }
+            return
+        }
+        @inline(__always) func emit<V: SIMD>(_ t: (V, V, V, V, V, V), _ tx: Int, _ put: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
+            put(t.0, h + tx); put(t.1, h + stride + tx); put(t.2, h + 2 * stride + tx)
+            put(t.3, h + 3 * stride + tx); put(t.4, h + 4 * stride + tx); put(t.5, h + 5 * stride + tx)
+        }
+        Winograd.sweep(tiles: tilesX, vectors: first, hi, vector: { tx in
+            emit(vectorTiles(row + (4 * tx - p)), tx) { Winograd.store($0, $1) }
         }, scalar: { tx in
             let c = 4 * tx - p
             @inline(__always) func at(_ i: Int) -> Float { i >= 0 && i < width ? row[i] : 0 }

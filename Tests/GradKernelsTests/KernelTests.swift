@@ -143,6 +143,16 @@ struct KernelTests {
         let scale = max(1, refY.map { Swift.abs($0) }.max() ?? 1)
         let worst = zip(y, refY).map { Swift.abs($0 - $1) }.max() ?? .nan
         #expect(worst <= 2e-5 * scale, "worst error \(worst) at scale \(scale)")
+        // dW, the adjoint, summed over every tile of every band.
+        let dy = seededValues(refY.count, seed: 26)
+        let refDW = Reference.conv2dBackward(x, w, dy, g).dw
+        var dw = [Float](repeating: .nan, count: w.count)
+        x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in dw.withUnsafeMutableBufferPointer { pdw in
+            WinogradF4.weightGradient(x: px.baseAddress!, dy: pdy.baseAddress!, g, into: pdw.baseAddress!)
+        } } }
+        let dwScale = max(1, refDW.map { Swift.abs($0) }.max() ?? 1)
+        let worstDW = zip(dw, refDW).map { Swift.abs($0 - $1) }.max() ?? .nan
+        #expect(worstDW <= 2e-5 * dwScale, "dW: worst error \(worstDW) at scale \(dwScale)")
     }
 
     @Test(arguments: [KernelTests.bandedGeometries[3], KernelTests.bandedGeometries[6]])
