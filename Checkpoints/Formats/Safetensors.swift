@@ -10,10 +10,7 @@ public enum Safetensors {
     public static let maxHeaderBytes = 100_000_000
 
     public static func read(_ path: String) throws -> TensorArchive {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
-        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
+        let data = try MappedFile.contents(of: path)
         return try parse(data, path: path)
     }
 
@@ -21,10 +18,7 @@ public enum Safetensors {
 
     /// The tensors' headers and the metadata, reading only the header (the data stays mapped, untouched).
     public static func headers(_ path: String) throws -> ArchiveHeaders {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
-        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
+        let data = try MappedFile.contents(of: path)
         guard case .headers(let h) = try parse(data, path: path, headersOnly: true) else { fatalError("unreachable") }
         return h
     }

@@ -17,10 +17,7 @@ public enum HDF5Check {
     /// Throws unless `path` is an HDF5 file of the layout our writer produces, with every
     /// structure inside the file.
     public static func validate(_ path: String) throws {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
-        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
-        try validate(data, path: path)
+        try validate(try MappedFile.contents(of: path), path: path)
     }
 
     static func validate(_ data: Data, path: String) throws {

@@ -34,10 +34,7 @@ public enum TorchFile {
 
     /// The file memory-mapped: readers touch only the pages they need.
     static func mapped(_ path: String) throws -> Data {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
-        catch { throw CheckpointError(path, "cannot read: \(error.localizedDescription)") }
+        let data = try MappedFile.contents(of: path)
         guard !data.isEmpty else { throw CheckpointError(path, "empty file") }
         return data
     }
