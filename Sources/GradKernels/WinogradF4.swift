@@ -9,6 +9,8 @@
 //
 // The layout follows `Winograd`: bands of tile rows sized for L2, per band the input
 // transform, 36 GEMMs U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles) and the output transform.
+// The forward GEMMs run on `PanelGEMM` (no packing; F(4×4) is used where Cout is at most
+// twice a band's tiles, so U[ξ] is small); dW's accumulate Eᵀ-shaped products on sgemm.
 
 enum WinogradF4 {
     /// Where F(4×4) is used instead of F(2×2) for the forward pass (`Winograd` has already
@@ -56,8 +58,8 @@ enum WinogradF4 {
                     let v = buffer, m = buffer + 36 * cin * tiles, ring = m + 36 * cout * tiles
                     transformInput(x, g, band: band, into: v, ld: tiles, ring: ring)
                     for xi in 0..<36 {
-                        BLAS.sgemm(m: cout, n: tiles, k: cin, a: uc + xi * cout * cin, lda: cin,
-                                   b: v + xi * cin * tiles, ldb: tiles, c: m + xi * cout * tiles, ldc: tiles)
+                        PanelGEMM.multiply(m: cout, n: tiles, k: cin, a: uc + xi * cout * cin, lda: cin,
+                                           b: v + xi * cin * tiles, ldb: tiles, c: m + xi * cout * tiles, ldc: tiles)
                     }
                     transformOutput(m, ld: tiles, g, band: band, bias: bias, into: y)
                 }
@@ -98,6 +100,10 @@ enum WinogradF4 {
                                         into e: UnsafeMutablePointer<Float>, ld tiles: Int) {
         let tilesX = tilesX(g), cout = g.outChannels, ho = g.outHeight, wo = g.outWidth
         let fullX = wo / 4, stride = cout * tiles
+        if acrossRows(g, tiles: tiles) {
+            transformOutputGradientAcrossRows(dy, g, band: band, into: e, ld: tiles)
+            return
+        }
         for co in 0..<cout {
             let plane = dy + (band.image * cout + co) * ho * wo
             let ec = e + co * tiles
@@ -137,6 +143,69 @@ enum WinogradF4 {
                                 SIMD2(columns > 2 ? src[2] : 0, 0), SIMD2(columns > 3 ? src[3] : 0, 0))
                     }, at: q0 + tx) { $1[0] = $0[0] }
                 })
+            }
+        }
+    }
+
+    /// Whether the output-side transforms take eight consecutive tiles of the band as one
+    /// vector even across tile rows: on maps narrower than eight tiles (the RRDB's 16²),
+    /// where a row alone would go lane by lane. Needs whole tiles (sides multiples of 4).
+    static func acrossRows(_ g: ConvGeometry, tiles: Int) -> Bool {
+        tilesX(g) < 8 && tiles >= 8 && g.outWidth % 4 == 0 && g.outHeight % 4 == 0
+    }
+
+    /// Tile t of a band → the offset of its top-left output in an output plane.
+    @inline(__always)
+    static func tileOrigin(_ t: Int, band: ConvBand, tilesX: Int, width: Int) -> Int {
+        let r = t / tilesX, tx = t - r * tilesX
+        return 4 * (band.firstRow + r) * width + 4 * tx
+    }
+
+    /// `transformOutputGradient` where `acrossRows`: lanes are the band's tiles t … t + 7,
+    /// each gathered four columns at a time.
+    static func transformOutputGradientAcrossRows(_ dy: UnsafePointer<Float>, _ g: ConvGeometry, band: ConvBand,
+                                                  into e: UnsafeMutablePointer<Float>, ld tiles: Int) {
+        let tilesX = tilesX(g), cout = g.outChannels, wo = g.outWidth, stride = cout * tiles
+        @inline(__always) func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+        }
+        for co in 0..<cout {
+            let plane = dy + (band.image * cout + co) * g.outHeight * wo
+            var t = 0
+            while t < tiles {
+                let t0 = min(t, tiles - 8)
+                var origin = (0, 0, 0, 0, 0, 0, 0, 0)
+                origin.0 = tileOrigin(t0, band: band, tilesX: tilesX, width: wo)
+                origin.1 = tileOrigin(t0 + 1, band: band, tilesX: tilesX, width: wo)
+                origin.2 = tileOrigin(t0 + 2, band: band, tilesX: tilesX, width: wo)
+                origin.3 = tileOrigin(t0 + 3, band: band, tilesX: tilesX, width: wo)
+                origin.4 = tileOrigin(t0 + 4, band: band, tilesX: tilesX, width: wo)
+                origin.5 = tileOrigin(t0 + 5, band: band, tilesX: tilesX, width: wo)
+                origin.6 = tileOrigin(t0 + 6, band: band, tilesX: tilesX, width: wo)
+                origin.7 = tileOrigin(t0 + 7, band: band, tilesX: tilesX, width: wo)
+                @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                    let src = plane + i * wo
+                    let a = SIMD16(lowHalf: SIMD8(lowHalf: load4(src + origin.0), highHalf: load4(src + origin.1)),
+                                   highHalf: SIMD8(lowHalf: load4(src + origin.2), highHalf: load4(src + origin.3)))
+                    let b = SIMD16(lowHalf: SIMD8(lowHalf: load4(src + origin.4), highHalf: load4(src + origin.5)),
+                                   highHalf: SIMD8(lowHalf: load4(src + origin.6), highHalf: load4(src + origin.7)))
+                    let even = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf)
+                    let odd = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+                    return (even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf)
+                }
+                let h0 = adjointOutputTransform(row(0)), h1 = adjointOutputTransform(row(1))
+                let h2 = adjointOutputTransform(row(2)), h3 = adjointOutputTransform(row(3))
+                let q = e + co * tiles + t0
+                @inline(__always) func column(_ j: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>) {
+                    let v = adjointOutputTransform((a, b, c, d))
+                    Winograd.store(v.0, q + j * stride); Winograd.store(v.1, q + (6 + j) * stride)
+                    Winograd.store(v.2, q + (12 + j) * stride); Winograd.store(v.3, q + (18 + j) * stride)
+                    Winograd.store(v.4, q + (24 + j) * stride); Winograd.store(v.5, q + (30 + j) * stride)
+                }
+                column(0, h0.0, h1.0, h2.0, h3.0); column(1, h0.1, h1.1, h2.1, h3.1)
+                column(2, h0.2, h1.2, h2.2, h3.2); column(3, h0.3, h1.3, h2.3, h3.3)
+                column(4, h0.4, h1.4, h2.4, h3.4); column(5, h0.5, h1.5, h2.5, h3.5)
+                t += 8
             }
         }
     }
@@ -300,8 +369,17 @@ enum WinogradF4 {
                                        Winograd.load8(a3 + tx), Winograd.load8(a4 + tx), Winograd.load8(a5 + tx))
                     }
                     guard tilesX >= 8 else {
-                        // Fewer tiles than lanes: the slots are padded to 8, store the real ones.
+                        // Fewer tiles than lanes: the slots are padded to 8. All eight lanes
+                        // may be stored while the spill lands on entries written later (the
+                        // next tile rows of this (ξ, ci), or of (ξ, ci + 1 …)), that is,
+                        // before (ξ + 1, 0); otherwise only the real ones.
                         let t = vector(0)
+                        if ci * tiles + t0 + 8 <= cin * tiles {
+                            Winograd.store(t.0, out); Winograd.store(t.1, out + step); Winograd.store(t.2, out + 2 * step)
+                            Winograd.store(t.3, out + 3 * step); Winograd.store(t.4, out + 4 * step)
+                            Winograd.store(t.5, out + 5 * step)
+                            continue
+                        }
                         for l in 0..<tilesX {
                             out[l] = t.0[l]; out[step + l] = t.1[l]; out[2 * step + l] = t.2[l]
                             out[3 * step + l] = t.3[l]; out[4 * step + l] = t.4[l]; out[5 * step + l] = t.5[l]
@@ -377,6 +455,10 @@ enum WinogradF4 {
                                 bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let tilesX = tilesX(g), cout = g.outChannels, ho = g.outHeight, wo = g.outWidth
         let fullX = wo / 4, stride = cout * tiles
+        if acrossRows(g, tiles: tiles) {
+            transformOutputAcrossRows(m, ld: tiles, g, band: band, bias: bias, into: y)
+            return
+        }
         for co in 0..<cout {
             let b = bias?[co] ?? 0
             let plane = y + (band.image * cout + co) * ho * wo
@@ -425,6 +507,50 @@ enum WinogradF4 {
                         if columns > 3 { dst[3] = values.3[0] }
                     }
                 })
+            }
+        }
+    }
+
+    /// `transformOutput` where `acrossRows`: lanes are the band's tiles t … t + 7, each
+    /// scattered four columns at a time.
+    static func transformOutputAcrossRows(_ m: UnsafePointer<Float>, ld tiles: Int, _ g: ConvGeometry, band: ConvBand,
+                                          bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+        let tilesX = tilesX(g), cout = g.outChannels, wo = g.outWidth, stride = cout * tiles
+        @inline(__always) func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+        }
+        for co in 0..<cout {
+            let bv = SIMD8<Float>(repeating: bias?[co] ?? 0)
+            let plane = y + (band.image * cout + co) * g.outHeight * wo
+            var t = 0
+            while t < tiles {
+                let t0 = min(t, tiles - 8), q = m + co * tiles + t0
+                @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                    outputTransform(Winograd.load8(q + j * stride), Winograd.load8(q + (6 + j) * stride),
+                                    Winograd.load8(q + (12 + j) * stride), Winograd.load8(q + (18 + j) * stride),
+                                    Winograd.load8(q + (24 + j) * stride), Winograd.load8(q + (30 + j) * stride))
+                }
+                let s0 = column(0), s1 = column(1), s2 = column(2), s3 = column(3), s4 = column(4), s5 = column(5)
+                @inline(__always) func emitRow(_ a: Int, _ k0: SIMD8<Float>, _ k1: SIMD8<Float>, _ k2: SIMD8<Float>,
+                                               _ k3: SIMD8<Float>, _ k4: SIMD8<Float>, _ k5: SIMD8<Float>) {
+                    let r = outputTransform(k0, k1, k2, k3, k4, k5)
+                    let p02 = Winograd.interleave(r.0 + bv, r.2 + bv), p13 = Winograd.interleave(r.1 + bv, r.3 + bv)
+                    let lo = Winograd.interleave(p02.lowHalf, p13.lowHalf), hi = Winograd.interleave(p02.highHalf, p13.highHalf)
+                    let dst = plane + a * wo
+                    store4(lo.lowHalf.lowHalf, dst + tileOrigin(t0, band: band, tilesX: tilesX, width: wo))
+                    store4(lo.lowHalf.highHalf, dst + tileOrigin(t0 + 1, band: band, tilesX: tilesX, width: wo))
+                    store4(lo.highHalf.lowHalf, dst + tileOrigin(t0 + 2, band: band, tilesX: tilesX, width: wo))
+                    store4(lo.highHalf.highHalf, dst + tileOrigin(t0 + 3, band: band, tilesX: tilesX, width: wo))
+                    store4(hi.lowHalf.lowHalf, dst + tileOrigin(t0 + 4, band: band, tilesX: tilesX, width: wo))
+                    store4(hi.lowHalf.highHalf, dst + tileOrigin(t0 + 5, band: band, tilesX: tilesX, width: wo))
+                    store4(hi.highHalf.lowHalf, dst + tileOrigin(t0 + 6, band: band, tilesX: tilesX, width: wo))
+                    store4(hi.highHalf.highHalf, dst + tileOrigin(t0 + 7, band: band, tilesX: tilesX, width: wo))
+                }
+                emitRow(0, s0.0, s1.0, s2.0, s3.0, s4.0, s5.0)
+                emitRow(1, s0.1, s1.1, s2.1, s3.1, s4.1, s5.1)
+                emitRow(2, s0.2, s1.2, s2.2, s3.2, s4.2, s5.2)
+                emitRow(3, s0.3, s1.3, s2.3, s3.3, s4.3, s5.3)
+                t += 8
             }
         }
     }
