@@ -6,9 +6,9 @@
 // (36 per band, Cout × band tiles × Cin, down to 32 × 16 × 96 in the RRDB), and through
 // sgemm each call paid for packing U and V and a β = 0 pass over C (together ~20 % of the
 // `small` step's sgemm time, docs/performance.md); here a call costs its multiply-adds.
-// It is used for F(4×4)'s forward GEMMs only: there Cout ≤ 2 × the band's tiles, so U[ξ]
-// stays in L1/L2 between panels; for F(2×2) on 128 channels OpenBLAS's packed kernel was
-// as fast or faster.
+// It runs F(4×4)'s forward GEMMs (every band-layout convolution on maps of 8² and up);
+// F(2×2)'s remaining band GEMMs (maps under 8²) stay on sgemm, where on 128 channels it
+// measured no faster.
 
 enum PanelGEMM {
     /// C[i][j] = Σ_p A[i][p] · B[p][j] for i < m, j < n.

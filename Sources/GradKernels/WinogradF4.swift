@@ -9,20 +9,19 @@
 //
 // The layout follows `Winograd`: bands of tile rows sized for L2, per band the input
 // transform, 36 GEMMs U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles) and the output transform.
-// The forward GEMMs run on `PanelGEMM` (no packing; F(4×4) is used where Cout is at most
-// twice a band's tiles, so U[ξ] is small); dW's accumulate Eᵀ-shaped products on sgemm.
+// The forward GEMMs run on `PanelGEMM` (U[ξ] read in place, no packing per band); dW's
+// accumulate E·Vᵀ-shaped products on sgemm.
 
 enum WinogradF4 {
     /// Where F(4×4) is used instead of F(2×2) for the forward pass (`Winograd` has already
-    /// chosen bands over its whole-problem layout): output maps of at least 8 × 8, with a
-    /// band's tiles (each GEMM's N) at least half the output channels (its M). Each band
-    /// packs all 36 U[ξ] again; on small maps with many channels that outweighs the saved
-    /// multiplies (4 × 128 → 128 at 16²: 2.9 ms forward with F(2×2), 3.8 with F(4×4); at
-    /// 64² and above F(4×4) was 1.2–2× faster, `ecdp bench conv`).
+    /// chosen bands over its whole-problem layout): output maps of at least 8 × 8. Until
+    /// its forward GEMMs ran on `PanelGEMM` it also needed a band's tiles to be at least
+    /// half the output channels (each band packed all 36 U[ξ] again through sgemm); without
+    /// the packing F(4×4) was faster there too (`ecdp bench conv`, forward, medians of three
+    /// alternating runs: 1 × 128 → 128 at 80² 7.5 → 5.2 ms, 1 × 64 → 64 at 32² 0.81 → 0.53,
+    /// 4 × 128 → 128 at 16² 1.55 → 1.29; `small` step 488 → 445 ms).
     static func pays(_ g: ConvGeometry) -> Bool {
-        guard g.outHeight >= minimumSide && g.outWidth >= minimumSide else { return false }
-        let bandTiles = g.batch * tilesX(g) * tilesY(g) / max(1, bands(g).count)
-        return 2 * bandTiles >= g.outChannels
+        g.outHeight >= minimumSide && g.outWidth >= minimumSide
     }
 
     static let minimumSide = 8
