@@ -35,7 +35,8 @@ struct TablesReport {
             }
             doc.table(caption: "Protocol: \(t["protocol"] ?? "?")", header: header, rows: rows)
             for check in (t["checks"] as? [[String: Any]]) ?? [] {
-                let verdict = (check["holds"] as? Bool).map { $0 ? "holds" : "does not hold" } ?? "cannot be checked yet"
+                let verdict = (check["holds"] as? Bool).map { $0 ? "holds" : "does not hold" }
+                    ?? ((check["pending"] as? Bool) == false ? "cannot be checked at this scale" : "cannot be checked yet")
                 doc.paragraph("\(check["claim"] ?? ""): \(verdict) — \(check["detail"] ?? "")")
             }
             for remark in (t["remarks"] as? [String]) ?? [] { doc.paragraph(remark, className: "note") }

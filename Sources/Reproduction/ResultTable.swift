@@ -32,6 +32,8 @@ public struct ResultTable: Sendable {
         public var claim: String
         /// nil when it cannot be decided (a value is pending or not computed).
         public var holds: Bool?
+        /// Undecided only because a value is still pending (it will be decided later).
+        public var pending: Bool
         public var detail: String
     }
 
@@ -105,7 +107,8 @@ public struct ResultTable: Sendable {
         if !checks.isEmpty {
             lines += ["", "Orderings the paper reports, checked on these numbers:", ""]
             for c in checks {
-                let verdict = c.holds.map { $0 ? "**holds**" : "**does not hold**" } ?? "cannot be checked yet"
+                let verdict = c.holds.map { $0 ? "**holds**" : "**does not hold**" }
+                    ?? (c.pending ? "cannot be checked yet" : "cannot be checked at this scale")
                 lines.append("- \(c.claim): \(verdict) — \(c.detail)")
             }
         }
@@ -155,7 +158,8 @@ public struct ResultTable: Sendable {
                 if let n = row.note { o["note"] = n }
                 return o
             },
-            "checks": checks.map { ["claim": $0.claim, "holds": $0.holds.map { $0 as Any } ?? NSNull(), "detail": $0.detail] as [String: Any] },
+            "checks": checks.map { ["claim": $0.claim, "holds": $0.holds.map { $0 as Any } ?? NSNull(), "pending": $0.pending,
+                                    "detail": $0.detail] as [String: Any] },
             "remarks": remarks,
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

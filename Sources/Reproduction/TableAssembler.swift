@@ -204,10 +204,14 @@ struct TableAssembler {
         var values: [(String, Double)] = []
         for id in check.order {
             guard let row = rows.first(where: { $0.id == id }) else {
-                return .init(claim: check.claim, holds: nil, detail: "no row '\(id)'")
+                return .init(claim: check.claim, holds: nil, pending: false, detail: "no row '\(id)'")
             }
             guard case let .number(v, _)? = row.cells[check.metric], v.isFinite else {
-                return .init(claim: check.claim, holds: nil, detail: "\(check.metric) of \(row.label) is not measured yet")
+                // Pending: its steps have not run. Anything else: not computed at this scale
+                // (LPIPS without pretrained weights), which no amount of waiting changes.
+                let pending = row.cells[check.metric] == .pending
+                return .init(claim: check.claim, holds: nil, pending: pending,
+                             detail: "\(check.metric) of \(row.label) is " + (pending ? "not measured yet" : "not computed at this scale"))
             }
             values.append((row.label, v))
         }
@@ -217,7 +221,7 @@ struct TableAssembler {
             if !ok { failures.append("\(a.0) \(String(format: "%.4g", a.1)) vs \(b.0) \(String(format: "%.4g", b.1))") }
         }
         let listing = values.map { "\($0.0) \(String(format: "%.4g", $0.1))" }.joined(separator: ", ")
-        return .init(claim: check.claim, holds: failures.isEmpty,
+        return .init(claim: check.claim, holds: failures.isEmpty, pending: false,
                      detail: failures.isEmpty ? "\(check.metric): \(listing)" : "out of order: " + failures.joined(separator: "; "))
     }
 }

@@ -63,6 +63,7 @@ func miniatureRoot() throws -> String {
           - {id: bicubic, label: bicubic, eval: "@eval-random", solver: bicubic}
         checks:
           - {claim: "x̃_T beats random", metric: psnr, order: [xT, random]}
+          - {claim: "x̃_T beats random in LPIPS", metric: lpips, order: [xT, random]}
     """.write(toFile: (tables as NSString).appendingPathComponent("mini.yaml"), atomically: true, encoding: .utf8)
     try """
     name: mini-ablation
@@ -104,6 +105,8 @@ func tableFiles(_ out: String) throws -> [String: String] {
         let markdown = try String(contentsOfFile: (full as NSString).appendingPathComponent("tables/mini.md"), encoding: .utf8)
         #expect(markdown.contains("Scale: **cpu**") && markdown.contains("Protocol: ecdp") && markdown.contains("x̃_T beats random"))
         #expect(markdown.contains("| 28.5 |"))  // the paper's number beside ours, at its own precision
+        // LPIPS is not computed without pretrained weights: finished steps do not make it pending.
+        #expect(markdown.contains("x̃_T beats random in LPIPS: cannot be checked at this scale — lpips of DDIM-2, x̃_T is not computed"))
 
         // A second run: nothing pending, no step started, the same tables.
         let second = try TableRunner(names: names, scale: "cpu", data: nil, out: full, root: root)
@@ -155,5 +158,6 @@ func tableFiles(_ out: String) throws -> [String: String] {
         #expect(csv.contains("pending"))
         let md = try String(contentsOfFile: (out as NSString).appendingPathComponent("tables/mini.md"), encoding: .utf8)
         #expect(md.contains("cannot be checked yet"))
+        #expect(!md.contains("cannot be checked at this scale"))
     }
 }
