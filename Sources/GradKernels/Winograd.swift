@@ -18,7 +18,7 @@ enum Winograd {
     static func isApplicable(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding <= 2
             && g.inChannels >= 16 && g.outChannels >= 8 && g.outHeight > 0 && g.outWidth > 0
-            && pixels(g) >= minimumPixels && pixels(g) * max(g.inChannels, g.outChannels) >= minimumWork
+            && pixels(g) >= minimumPixels && work(g) >= (pixels(g) >= manyPixels ? minimumWorkOnManyPixels : minimumWork)
     }
 
     /// Output pixels over all images.
@@ -32,7 +32,19 @@ enum Winograd {
     /// growth convolutions at 40² (1600 pixels, Cin 64–192) are much faster (the
     /// paper-size step took 3170 ms with them on im2col, 2790 with Winograd).
     static let minimumPixels = 256
-    static let minimumWork = 1 << 16  // pixels × max(Cin, Cout)
+    static let minimumWork = 1 << 16
+
+    /// From `manyPixels` output pixels a quarter of the work suffices: with F(4×4) on
+    /// unpacked GEMMs, thin convolutions over many pixels pay too — the RRDB's growth
+    /// convolutions at batch 4 (4 × 32 → 16 at 16², forward + backward 0.99 → 0.83 ms;
+    /// 4 × 48 → 16: 1.08 → 0.85), 1 × 32 → 32 at 32² (1.06 → 0.74). Measured interleaved in
+    /// one process (30 rounds each, medians), where separate runs were too noisy. Below it
+    /// im2col stayed faster (1 × 64 → 128 at 16²: 1.87 against 2.33 ms; 128 channels at 8²).
+    static let manyPixels = 1024
+    static let minimumWorkOnManyPixels = 1 << 14
+
+    /// Pixels × max(Cin, Cout): what Winograd's savings grow with.
+    static func work(_ g: ConvGeometry) -> Int { pixels(g) * max(g.inChannels, g.outChannels) }
 
     /// Bands of tile rows (a `ConvBand`'s rows are tile rows here), sized so that a
     /// band's V and M matrices fit `Convolution.bandFloats`.
