@@ -4,8 +4,9 @@
 // eight vector registers for the whole k loop (4 × 24 would need more than AVX2's sixteen
 // registers with its operands, and spilled). The Winograd GEMMs are many and small
 // (36 per band, Cout × band tiles × Cin, down to 32 × 16 × 96 in the RRDB), and through
-// sgemm each call paid for packing U and V and a β = 0 pass over C (together ~20 % of the
-// `small` step's sgemm time, docs/performance.md); here a call costs its multiply-adds.
+// sgemm each call paid for packing U and V and a β = 0 pass over C (packing and β passes
+// were 15 % of the `small` step's CPU time beside 30 % in sgemm's kernel, all callers
+// together; docs/performance.md); here a call costs its multiply-adds.
 // It runs F(4×4)'s forward GEMMs (every band-layout convolution on maps of 8² and up);
 // F(2×2)'s remaining band GEMMs (maps under 8²) stay on sgemm, where on 128 channels it
 // measured no faster.
