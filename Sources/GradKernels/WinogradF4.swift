@@ -153,11 +153,17 @@ enum WinogradF4 {
         tilesX(g) < 8 && tiles >= 8 && g.outWidth % 4 == 0 && g.outHeight % 4 == 0
     }
 
-    /// Tile t of a band → the offset of its top-left output in an output plane.
+    /// Tiles t0 … t0 + 7 of a band → the offsets of their top-left outputs in an output
+    /// plane. The across-rows transforms compute them once per group of eight tiles, for
+    /// all channels (a division per tile).
     @inline(__always)
-    static func tileOrigin(_ t: Int, band: ConvBand, tilesX: Int, width: Int) -> Int {
-        let r = t / tilesX, tx = t - r * tilesX
-        return 4 * (band.firstRow + r) * width + 4 * tx
+    static func tileOrigins(from t0: Int, band: ConvBand, tilesX: Int, width: Int) -> SIMD8<Int> {
+        var origins = SIMD8<Int>()
+        for l in 0..<8 {
+            let r = (t0 + l) / tilesX, tx = t0 + l - r * tilesX
+            origins[l] = 4 * (band.firstRow + r) * width + 4 * tx
+        }
+        return origins
     }
 
     /// `transformOutputGradient` where `acrossRows`: lanes are the band's tiles t … t + 7,
@@ -168,26 +174,18 @@ enum WinogradF4 {
         @inline(__always) func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
             UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
         }
-        for co in 0..<cout {
-            let plane = dy + (band.image * cout + co) * g.outHeight * wo
-            var t = 0
-            while t < tiles {
-                let t0 = min(t, tiles - 8)
-                var origin = (0, 0, 0, 0, 0, 0, 0, 0)
-                origin.0 = tileOrigin(t0, band: band, tilesX: tilesX, width: wo)
-                origin.1 = tileOrigin(t0 + 1, band: band, tilesX: tilesX, width: wo)
-                origin.2 = tileOrigin(t0 + 2, band: band, tilesX: tilesX, width: wo)
-                origin.3 = tileOrigin(t0 + 3, band: band, tilesX: tilesX, width: wo)
-                origin.4 = tileOrigin(t0 + 4, band: band, tilesX: tilesX, width: wo)
-                origin.5 = tileOrigin(t0 + 5, band: band, tilesX: tilesX, width: wo)
-                origin.6 = tileOrigin(t0 + 6, band: band, tilesX: tilesX, width: wo)
-                origin.7 = tileOrigin(t0 + 7, band: band, tilesX: tilesX, width: wo)
+        var t = 0
+        while t < tiles {
+            let t0 = min(t, tiles - 8)
+            let origin = tileOrigins(from: t0, band: band, tilesX: tilesX, width: wo)
+            for co in 0..<cout {
+                let plane = dy + (band.image * cout + co) * g.outHeight * wo
                 @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
                     let src = plane + i * wo
-                    let a = SIMD16(lowHalf: SIMD8(lowHalf: load4(src + origin.0), highHalf: load4(src + origin.1)),
-                                   highHalf: SIMD8(lowHalf: load4(src + origin.2), highHalf: load4(src + origin.3)))
-                    let b = SIMD16(lowHalf: SIMD8(lowHalf: load4(src + origin.4), highHalf: load4(src + origin.5)),
-                                   highHalf: SIMD8(lowHalf: load4(src + origin.6), highHalf: load4(src + origin.7)))
+                    let a = SIMD16(lowHalf: SIMD8(lowHalf: load4(src + origin[0]), highHalf: load4(src + origin[1])),
+                                   highHalf: SIMD8(lowHalf: load4(src + origin[2]), highHalf: load4(src + origin[3])))
+                    let b = SIMD16(lowHalf: SIMD8(lowHalf: load4(src + origin[4]), highHalf: load4(src + origin[5])),
+                                   highHalf: SIMD8(lowHalf: load4(src + origin[6]), highHalf: load4(src + origin[7])))
                     let even = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf)
                     let odd = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
                     return (even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf)
@@ -204,8 +202,8 @@ enum WinogradF4 {
                 column(0, h0.0, h1.0, h2.0, h3.0); column(1, h0.1, h1.1, h2.1, h3.1)
                 column(2, h0.2, h1.2, h2.2, h3.2); column(3, h0.3, h1.3, h2.3, h3.3)
                 column(4, h0.4, h1.4, h2.4, h3.4); column(5, h0.5, h1.5, h2.5, h3.5)
-                t += 8
             }
+            t += 8
         }
     }
 
@@ -518,12 +516,13 @@ enum WinogradF4 {
         @inline(__always) func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
         }
-        for co in 0..<cout {
-            let bv = SIMD8<Float>(repeating: bias?[co] ?? 0)
-            let plane = y + (band.image * cout + co) * g.outHeight * wo
-            var t = 0
-            while t < tiles {
-                let t0 = min(t, tiles - 8), q = m + co * tiles + t0
+        var t = 0
+        while t < tiles {
+            let t0 = min(t, tiles - 8)
+            let origin = tileOrigins(from: t0, band: band, tilesX: tilesX, width: wo)
+            for co in 0..<cout {
+                let bv = SIMD8<Float>(repeating: bias?[co] ?? 0)
+                let plane = y + (band.image * cout + co) * g.outHeight * wo, q = m + co * tiles + t0
                 @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
                     outputTransform(Winograd.load8(q + j * stride), Winograd.load8(q + (6 + j) * stride),
                                     Winograd.load8(q + (12 + j) * stride), Winograd.load8(q + (18 + j) * stride),
@@ -536,21 +535,21 @@ enum WinogradF4 {
                     let p02 = Winograd.interleave(r.0 + bv, r.2 + bv), p13 = Winograd.interleave(r.1 + bv, r.3 + bv)
                     let lo = Winograd.interleave(p02.lowHalf, p13.lowHalf), hi = Winograd.interleave(p02.highHalf, p13.highHalf)
                     let dst = plane + a * wo
-                    store4(lo.lowHalf.lowHalf, dst + tileOrigin(t0, band: band, tilesX: tilesX, width: wo))
-                    store4(lo.lowHalf.highHalf, dst + tileOrigin(t0 + 1, band: band, tilesX: tilesX, width: wo))
-                    store4(lo.highHalf.lowHalf, dst + tileOrigin(t0 + 2, band: band, tilesX: tilesX, width: wo))
-                    store4(lo.highHalf.highHalf, dst + tileOrigin(t0 + 3, band: band, tilesX: tilesX, width: wo))
-                    store4(hi.lowHalf.lowHalf, dst + tileOrigin(t0 + 4, band: band, tilesX: tilesX, width: wo))
-                    store4(hi.lowHalf.highHalf, dst + tileOrigin(t0 + 5, band: band, tilesX: tilesX, width: wo))
-                    store4(hi.highHalf.lowHalf, dst + tileOrigin(t0 + 6, band: band, tilesX: tilesX, width: wo))
-                    store4(hi.highHalf.highHalf, dst + tileOrigin(t0 + 7, band: band, tilesX: tilesX, width: wo))
+                    store4(lo.lowHalf.lowHalf, dst + origin[0])
+                    store4(lo.lowHalf.highHalf, dst + origin[1])
+                    store4(lo.highHalf.lowHalf, dst + origin[2])
+                    store4(lo.highHalf.highHalf, dst + origin[3])
+                    store4(hi.lowHalf.lowHalf, dst + origin[4])
+                    store4(hi.lowHalf.highHalf, dst + origin[5])
+                    store4(hi.highHalf.lowHalf, dst + origin[6])
+                    store4(hi.highHalf.highHalf, dst + origin[7])
                 }
                 emitRow(0, s0.0, s1.0, s2.0, s3.0, s4.0, s5.0)
                 emitRow(1, s0.1, s1.1, s2.1, s3.1, s4.1, s5.1)
                 emitRow(2, s0.2, s1.2, s2.2, s3.2, s4.2, s5.2)
                 emitRow(3, s0.3, s1.3, s2.3, s3.3, s4.3, s5.3)
-                t += 8
             }
+            t += 8
         }
     }
 }
