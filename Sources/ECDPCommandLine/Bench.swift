@@ -11,7 +11,7 @@ import Training
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed (median of repeated runs).",
-        subcommands: [Kernels.self, TrainStep.self, Convolution2D.self, AdjointMemory.self]
+        subcommands: [Kernels.self, TrainStep.self, Convolution2D.self, AdjointMemory.self, Tuning.self]
     )
 
     struct AdjointMemory: ParsableCommand {
@@ -87,15 +87,20 @@ struct Bench: ParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
         @Option(help: "Measure only one part (train_step, nfe_64 or nfe_256), e.g. under a profiler.")
         var only: String?
+        @Option(help: "Timed training steps per setting (network evaluations: the same at 64², half at 256²).")
+        var repetitions = 8
+        @OptionGroup var tuning: TuningOptions
 
         func validate() throws {
             if let only, !["train_step", "nfe_64", "nfe_256"].contains(only) {
                 throw ValidationError("--only must be train_step, nfe_64 or nfe_256, not '\(only)'")
             }
+            guard repetitions >= 2 else { throw ValidationError("--repetitions must be at least 2") }
         }
 
         func run() throws {
             threadOptions.apply()
+            let arms = try tuning.arms()
             let cfg = try TrainingConfig.resolve(config)
             let model = cfg.makeModel(seed: 0)
             var rng = RandomGenerator(seed: 0)
@@ -106,34 +111,38 @@ struct Bench: ParsableCommand {
             let adam = Adam(groups: [ParameterGroup(name: "all", parameters: params, learningRate: 1e-4)])
             var results: [(String, Any)] = []
             if only == nil || only == "train_step" {
-                let stepMs = medianMilliseconds(warmup: 2, repetitions: 8) {
-                    adam.zeroGradients()
-                    accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
-                    clipGradientValues(params.map(\.parameter), limit: 10)
-                    adam.step()
-                }
+                let steps = interleavedMedianMilliseconds(warmup: 2, repetitions: repetitions, arms: arms.map { setting in {
+                    KernelTuning.with(setting) {
+                        adam.zeroGradients()
+                        accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
+                        clipGradientValues(params.map(\.parameter), limit: 10)
+                        adam.step()
+                    }
+                } })
                 // One more step, counted: the nominal operations of forward and backward.
                 NominalFLOPs.reset()
                 adam.zeroGradients()
                 accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
                 let flops = Double(NominalFLOPs.total)
-                results.append(("train_step_ms", rounded(stepMs)))
+                results += armFields("train_step_ms", steps)
                 results.append(("train_step_gflop", rounded(flops / 1e9, 2)))
-                results.append(("gflops", rounded(flops / 1e9 / (stepMs / 1e3), 1)))
+                results.append(("gflops", rounded(flops / 1e9 / (steps[0] / 1e3), 1)))
             }
             results += [("params", model.parameterCount), ("config", cfg.name)]
             for side in [64, 256] where only == nil || only == "nfe_\(side)" {
                 let x = Tensor.randomNormal([1, 3, side, side], using: &rng)
                 let y = Tensor.randomUniform([1, 3, side / s, side / s], using: &rng)
                 let feats = withoutDerivatives { model.rrdb(y) }
-                let ms = medianMilliseconds(warmup: 2, repetitions: side == 64 ? 8 : 4) {
-                    _ = withoutDerivatives { model.unet(x, times: [150], lrFeatures: feats) }
-                }
-                results.append(("nfe_\(side)_ms", rounded(ms)))
+                let medians = interleavedMedianMilliseconds(
+                    warmup: 2, repetitions: side == 64 ? repetitions : max(2, repetitions / 2),
+                    arms: arms.map { setting in {
+                        KernelTuning.with(setting) { _ = withoutDerivatives { model.unet(x, times: [150], lrFeatures: feats) } }
+                    } })
+                results += armFields("nfe_\(side)_ms", medians)
             }
             results.append(("peak_rss_mb", rounded(Allocator.residentMemory().peak, 1)))
             results.append(("threads", Parallel.maxThreads))
-            printResults(results, json: json)
+            printResults(results + tuning.describe(arms), json: json)
         }
     }
 
@@ -149,6 +158,7 @@ struct Bench: ParsableCommand {
         @Option(help: "Padding (default: kernel / 2).") var padding: Int?
         @Option(help: "Timed repetitions (median).") var repetitions = 20
         @OptionGroup var threadOptions: ThreadOptions
+        @OptionGroup var tuning: TuningOptions
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
@@ -164,22 +174,37 @@ struct Bench: ParsableCommand {
                 throw ValidationError("a \(kernel)×\(kernel) kernel does not fit a \(dims[2])×\(dims[3]) input with padding \(pad)")
             }
             threadOptions.apply()
+            let arms = try tuning.arms()
             var rng = RandomGenerator(seed: 0)
             let x = Tensor.randomNormal(dims, using: &rng)
             let w = Tensor.randomNormal([outChannels, dims[1], kernel, kernel], using: &rng)
             let b = Tensor.zeros([outChannels])
             let y = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
-            let forward = medianMilliseconds(repetitions: repetitions) {
-                _ = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
-            }
+            let forward = interleavedMedianMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
+                KernelTuning.with(setting) {
+                    _ = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
+                }
+            } })
             let ones = Tensor.ones(y.shape)
-            let forwardBackward = medianMilliseconds(repetitions: repetitions) {
-                _ = vjp(at: [x, w, b], cotangent: ones) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad) }
-            }
-            printResults([
+            let forwardBackward = interleavedMedianMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
+                KernelTuning.with(setting) {
+                    _ = vjp(at: [x, w, b], cotangent: ones) {
+                        Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad)
+                    }
+                }
+            } })
+            let geometry = ConvGeometry(batch: dims[0], inChannels: dims[1], height: dims[2], width: dims[3],
+                                        outChannels: outChannels, kernelHeight: kernel, kernelWidth: kernel,
+                                        stride: stride, padding: pad)
+            let paths = arms.map { setting in KernelTuning.with(setting) { Convolution.forwardPath(geometry) } }
+            var results: [(String, Any)] = [
                 ("input", input), ("out_channels", outChannels), ("kernel", kernel), ("stride", stride), ("padding", pad),
-                ("fwd_ms", rounded(forward)), ("fwdbwd_ms", rounded(forwardBackward)), ("threads", Parallel.maxThreads),
-            ], json: json)
+                ("path", paths[0]),
+            ]
+            if paths.count > 1 { results.append(("variant_path", paths[1])) }
+            results += armFields("fwd_ms", forward) + armFields("fwdbwd_ms", forwardBackward)
+            results.append(("threads", Parallel.maxThreads))
+            printResults(results + tuning.describe(arms), json: json)
         }
     }
 
@@ -231,7 +256,8 @@ func printResults(_ results: [(String, Any)], json: Bool) {
         }
         print(line.text)
     } else {
-        for (k, v) in results { print("\(k.padding(toLength: 28, withPad: " ", startingAt: 0)) \(v)") }
+        let width = max(28, (results.map(\.0.count).max() ?? 0) + 1)
+        for (k, v) in results { print("\(k.padding(toLength: width, withPad: " ", startingAt: 0)) \(v)") }
     }
 }
 

@@ -45,8 +45,8 @@ struct ConvBand {
 }
 
 public enum Convolution {
-    /// Target size of one band's column matrix in floats (2 MiB): half a typical L2.
-    static let bandFloats = 1 << 19
+    /// Target size of one band's column matrix in floats (default 2 MiB: half a typical L2).
+    static var bandFloats: Int { KernelTuning.current.bandFloats }
 
     /// Rows per band: within the cache budget, and at least `minimumBands` bands over the
     /// batch so that small images (a 16² feature map at batch 1) still use every core.
@@ -58,7 +58,7 @@ public enum Convolution {
     }
 
     /// Lower bound on the bands of one convolution (for parallelism, see `bandRows`).
-    static let minimumBands = 4
+    static var minimumBands: Int { KernelTuning.current.minimumBands }
 
     /// Every image's `rows` split into bands of `rowsPerBand` (the last may be shorter).
     static func bands(batch: Int, rows: Int, rowsPerBand: Int) -> [ConvBand] {
@@ -118,7 +118,7 @@ public enum Convolution {
     /// Forward + backward with it, interleaved in one process (30 rounds, medians):
     /// 1 × 128 → 128 at 8² 1.20 → 0.92 ms, 4 × 128 → 128 at 8² 4.38 → 3.52, 1 × 128 → 128
     /// at 16² 3.20 → 2.82, 1 × 96 → 32 at 16² 1.32 → 0.88.
-    static let narrowWidth = 32
+    static var narrowWidth: Int { KernelTuning.current.narrowWidth }
 
     /// `im2col` for stride 1 and outputs 8–31 wide: each input plane's band rows are copied
     /// once into a zero-padded scratch plane, so every column row is `wo` consecutive
@@ -189,6 +189,20 @@ public enum Convolution {
             im2col(x, g, band: band, into: cols)
             return body(UnsafePointer(cols), band.rows * wo)
         }
+    }
+
+    /// The kernel path `forward` takes for `g` under the current `KernelTuning`: "pointwise",
+    /// "im2col", "im2col-whole-batch", "winograd-f2", "winograd-f2-whole" or "winograd-f4"
+    /// (for benchmarks and tests; the backward's dX is the forward path of the transposed
+    /// geometry for stride 1).
+    public static func forwardPath(_ g: ConvGeometry) -> String {
+        if Winograd.isApplicable(g) {
+            let bands = Winograd.bands(g)
+            if Winograd.fitsWhole(g, bands: bands) { return "winograd-f2-whole" }
+            return WinogradF4.pays(g) ? "winograd-f4" : "winograd-f2"
+        }
+        if usesWholeBatch(g) { return "im2col-whole-batch" }
+        return g.isPointwise ? "pointwise" : "im2col"
     }
 
     /// `y = conv(x, w) + bias`. x `[N, Cin, H, W]`, w `[Cout, Cin, kh, kw]`, bias `[Cout]`
@@ -282,19 +296,19 @@ public enum Convolution {
     /// with many channels (128 channels at 8² for one image) a band is a few pixels wide,
     /// and every band's GEMM packs the whole weight matrix (Cout × Cin·9) again for a
     /// product 16 columns wide; its dW summed as many Cout × Cin·9 partials. The columns of
-    /// all images together (`wholeBatchFloats` at most) are smaller than the weights there,
+    /// all images together (`KernelTuning.wholeBatchFloats` at most) are smaller than the weights there,
     /// so they are built once and the GEMMs split by output channels (forward) or by patch
-    /// rows (dW) instead. Used where a band is at most a quarter of Cout wide: 128 → 128
+    /// rows (dW) instead. Used where a band is at most a quarter of Cout wide (the default of
+    /// `KernelTuning.wholeBatchChannelsPerBandPixel`): 128 → 128
     /// at 8², one image, forward + backward 1.59 → 1.39 ms (`ecdp bench conv`, medians of
     /// three alternating runs); at 16² (bands half of Cout) it was slower, 2.96 → 3.38 ms.
     static func usesWholeBatch(_ g: ConvGeometry) -> Bool {
         guard !g.isPointwise, g.outHeight > 0, g.outWidth > 0 else { return false }
         let bandPixels = g.bands.map(\.rows).max().map { $0 * g.outWidth } ?? 0
-        return 4 * bandPixels <= g.outChannels
-            && g.patchSize * g.batch * g.outHeight * g.outWidth <= wholeBatchFloats
+        let tuning = KernelTuning.current
+        return tuning.wholeBatchChannelsPerBandPixel * bandPixels <= g.outChannels
+            && g.patchSize * g.batch * g.outHeight * g.outWidth <= tuning.wholeBatchFloats
     }
-
-    static let wholeBatchFloats = 1 << 21
 
     /// Blocks each whole-batch GEMM is split into: a function of the geometry only (not of
     /// the thread count), so results do not depend on the threads; each block packs the

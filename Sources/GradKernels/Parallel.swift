@@ -36,14 +36,18 @@ public enum Parallel {
             return
         }
         let workers = min(threads, chunks)
+        let tuning = KernelTuning.scope
         withoutActuallyEscaping(body) { body in
             // The chunks touch disjoint memory (the caller's contract), so sharing the
             // closure across the workers is safe even though it captures raw pointers.
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                // Static, contiguous assignment of chunks to workers.
+                // Static, contiguous assignment of chunks to workers, under the caller's
+                // kernel tuning (worker threads do not inherit task-local values).
                 let lo = chunks * w / workers, hi = chunks * (w + 1) / workers
-                for i in lo..<hi { shared.value(i) }
+                KernelTuning.inScope(tuning) {
+                    for i in lo..<hi { shared.value(i) }
+                }
             }
         }
     }

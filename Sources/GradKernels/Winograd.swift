@@ -31,8 +31,8 @@ enum Winograd {
     /// at 256 channels already 20² was faster (7.5 → 6.0 ms); the RRDB's 32-channel
     /// growth convolutions at 40² (1600 pixels, Cin 64–192) are much faster (the
     /// paper-size step took 3170 ms with them on im2col, 2790 with Winograd).
-    static let minimumPixels = 256
-    static let minimumWork = 1 << 16
+    static var minimumPixels: Int { KernelTuning.current.winogradMinimumPixels }
+    static var minimumWork: Int { KernelTuning.current.winogradMinimumWork }
 
     /// From `manyPixels` output pixels a quarter of the work suffices: with F(4×4) on
     /// unpacked GEMMs, thin convolutions over many pixels pay too — the RRDB's growth
@@ -40,8 +40,8 @@ enum Winograd {
     /// 4 × 48 → 16: 1.08 → 0.85), 1 × 32 → 32 at 32² (1.06 → 0.74). Measured interleaved in
     /// one process (30 rounds each, medians), where separate runs were too noisy. Below it
     /// im2col stayed faster (1 × 64 → 128 at 16²: 1.87 against 2.33 ms; 128 channels at 8²).
-    static let manyPixels = 1024
-    static let minimumWorkOnManyPixels = 1 << 14
+    static var manyPixels: Int { KernelTuning.current.winogradManyPixels }
+    static var minimumWorkOnManyPixels: Int { KernelTuning.current.winogradMinimumWorkOnManyPixels }
 
     /// Pixels × max(Cin, Cout): what Winograd's savings grow with.
     static func work(_ g: ConvGeometry) -> Int { pixels(g) * max(g.inChannels, g.outChannels) }

@@ -24,7 +24,7 @@ enum WinogradF4 {
         g.outHeight >= minimumSide && g.outWidth >= minimumSide
     }
 
-    static let minimumSide = 8
+    static var minimumSide: Int { KernelTuning.current.winogradF4MinimumSide }
 
     static func tilesX(_ g: ConvGeometry) -> Int { (g.outWidth + 3) / 4 }
 
