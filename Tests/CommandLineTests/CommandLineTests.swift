@@ -122,13 +122,28 @@ struct CommandLineTests {
                     ["metrics", "--protocol", "ecdp", "--reference", "a", "--sr", "b", "--lpips-backbone", "x.pth"],
                     ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--temperature", "nan"],
                     ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--temperature", "-1"],
-                    ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "8", "--overlap", "4"]] {
+                    ["upscale", "--checkpoint", "x", "--input", "y", "--output", "z", "--tile", "8", "--overlap", "4"],
+                    ["bench", "conv", "--variant", "no_such_setting=1"], ["bench", "conv", "--tune", "band_floats=0"],
+                    ["bench", "train", "--variant", "narrow_width"]] {
             do {
                 _ = try ecdp(bad)
                 Issue.record("\(bad) did not fail")
             } catch {
                 #expect(ECDPCommand.exitCode(for: error) == .validationFailure, "\(bad): \(error)")
             }
+        }
+    }
+
+    /// `ecdp bench conv --variant`: both settings timed in one run, each arm's path named.
+    @Test func benchConvTimesAVariantAgainstTheBase() throws {
+        let rows = jsonLines(try ecdp(["bench", "conv", "--input", "1,16,12,12", "--out-channels", "8", "--repetitions", "2",
+                                       "--variant", "winograd_minimum_pixels=1", "--variant", "winograd_minimum_work=1", "--json"]))
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row["path"] as? String == "im2col" && row["variant_path"] as? String == "winograd-f4")
+        #expect(row["variant"] as? String == "winograd_minimum_pixels=1,winograd_minimum_work=1" && row["tuning"] as? String == "")
+        for key in ["fwd_ms", "variant_fwd_ms", "variant_fwd_ms_ratio", "fwdbwd_ms", "variant_fwdbwd_ms", "variant_fwdbwd_ms_ratio"] {
+            #expect((row[key] as? Double).map { $0 > 0 } == true, "\(key)")
         }
     }
 
