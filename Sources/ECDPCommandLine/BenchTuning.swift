@@ -15,9 +15,9 @@ struct TuningOptions: ParsableArguments {
             help: "A kernel setting to time against the base, interleaved round by round in this process (repeatable).")
     var variant: [String] = []
 
-    /// The base setting: the defaults with `--tune`.
+    /// The base setting: the process's (the defaults, or `ECDP_KERNEL_TUNING`) with `--tune`.
     func base() throws -> KernelTuning {
-        do { return try KernelTuning().applying(tune) } catch { throw ValidationError("--tune: \(error)") }
+        do { return try KernelTuning.current.applying(tune) } catch { throw ValidationError("--tune: \(error)") }
     }
 
     /// The settings to time: the base, and the base with `--variant` if given.
@@ -72,13 +72,17 @@ extension Bench {
     struct Tuning: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "tuning",
-            abstract: "The kernel settings that --tune and --variant accept, with their defaults.")
+            abstract: "The kernel settings that --tune, --variant and ECDP_KERNEL_TUNING accept, with their defaults.")
 
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() {
-            let defaults = KernelTuning()
+            let defaults = KernelTuning(), current = KernelTuning.current
             printResults(KernelTuning.names.map { ($0, defaults[$0]!) }, json: json)
+            if current != defaults {
+                let changed = current.assignments(differingFrom: defaults).joined(separator: ",")
+                if json { printResults([("ECDP_KERNEL_TUNING", changed)], json: true) } else { print("in force (ECDP_KERNEL_TUNING): \(changed)") }
+            }
         }
     }
 }

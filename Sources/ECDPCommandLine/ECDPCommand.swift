@@ -20,6 +20,7 @@ public struct ECDPCommand: ParsableCommand {
     /// after signal N stopped a run (docs/robustness.md).
     public static func runAndExit() -> Never {
         do {
+            try applyKernelTuning(ProcessInfo.processInfo.environment)
             var command = try parseAsRoot(nil)
             try command.run()
             Foundation.exit(0)
@@ -30,6 +31,19 @@ public struct ECDPCommand: ParsableCommand {
                 if code == .success { print(message) } else { FileHandle.standardError.write(Data((message + "\n").utf8)) }
             }
             Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+
+    /// `ECDP_KERNEL_TUNING="name=value,…"`: the convolution's path thresholds for this
+    /// process (docs/performance.md: "Kernel settings"), e.g. what `ecdp bench --variant`
+    /// found faster on a machine. A bad setting stops the tool before it computes anything.
+    static func applyKernelTuning(_ environment: [String: String]) throws {
+        guard let text = environment["ECDP_KERNEL_TUNING"], !text.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        let assignments = text.split(separator: ",").map(String.init)
+        do {
+            KernelTuning.setProcessWide(try KernelTuning().applying(assignments))
+        } catch {
+            throw ValidationError("ECDP_KERNEL_TUNING: \(error)")
         }
     }
 

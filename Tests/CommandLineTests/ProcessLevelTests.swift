@@ -14,10 +14,14 @@ struct ProcessLevelTests {
 
     /// Runs `executable` to its end from the repository root; returns its exit status (nil
     /// if a signal ended it), stdout and stderr.
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32?, stdout: String, stderr: String) {
+    static func run(_ executable: String, _ arguments: [String],
+                    environment: [String: String] = [:]) throws -> (status: Int32?, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = FixturePaths.repositoryRoot
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -95,6 +99,17 @@ struct ProcessLevelTests {
             let result = try Self.run(Self.binary, usage)
             #expect(result.status == 2 && result.stderr.hasPrefix("Error: "), "\(usage): \(result)")
         }
+    }
+
+    /// `ECDP_KERNEL_TUNING` sets the kernel thresholds for the process; a misspelt one is a
+    /// usage error that names it, before any work.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/ecdp (make test builds it)"))
+    func kernelTuningFromTheEnvironment() throws {
+        let tuned = try Self.run(Self.binary, ["bench", "tuning", "--json"],
+                                 environment: ["ECDP_KERNEL_TUNING": "narrow_width=16, band_floats=64k"])
+        #expect(tuned.status == 0 && tuned.stdout.contains(#""ECDP_KERNEL_TUNING": "band_floats=65536,narrow_width=16""#), "\(tuned)")
+        let bad = try Self.run(Self.binary, ["info", "--config", "tiny"], environment: ["ECDP_KERNEL_TUNING": "narow_width=16"])
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("Error: ECDP_KERNEL_TUNING: unknown kernel setting 'narow_width'"), "\(bad)")
     }
 
     /// `ecdp tables`: the list, dry runs at both scales (the paper's without --data lists what it
