@@ -111,7 +111,7 @@ struct Bench: ParsableCommand {
             let adam = Adam(groups: [ParameterGroup(name: "all", parameters: params, learningRate: 1e-4)])
             var results: [(String, Any)] = []
             if only == nil || only == "train_step" {
-                let steps = interleavedMedianMilliseconds(warmup: 2, repetitions: repetitions, arms: arms.map { setting in {
+                let steps = interleavedMilliseconds(warmup: 2, repetitions: repetitions, arms: arms.map { setting in {
                     KernelTuning.with(setting) {
                         adam.zeroGradients()
                         accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
@@ -126,19 +126,19 @@ struct Bench: ParsableCommand {
                 let flops = Double(NominalFLOPs.total)
                 results += armFields("train_step_ms", steps)
                 results.append(("train_step_gflop", rounded(flops / 1e9, 2)))
-                results.append(("gflops", rounded(flops / 1e9 / (steps[0] / 1e3), 1)))
+                results.append(("gflops", rounded(flops / 1e9 / (median(steps[0]) / 1e3), 1)))
             }
             results += [("params", model.parameterCount), ("config", cfg.name)]
             for side in [64, 256] where only == nil || only == "nfe_\(side)" {
                 let x = Tensor.randomNormal([1, 3, side, side], using: &rng)
                 let y = Tensor.randomUniform([1, 3, side / s, side / s], using: &rng)
                 let feats = withoutDerivatives { model.rrdb(y) }
-                let medians = interleavedMedianMilliseconds(
+                let times = interleavedMilliseconds(
                     warmup: 2, repetitions: side == 64 ? repetitions : max(2, repetitions / 2),
                     arms: arms.map { setting in {
                         KernelTuning.with(setting) { _ = withoutDerivatives { model.unet(x, times: [150], lrFeatures: feats) } }
                     } })
-                results += armFields("nfe_\(side)_ms", medians)
+                results += armFields("nfe_\(side)_ms", times)
             }
             results.append(("peak_rss_mb", rounded(Allocator.residentMemory().peak, 1)))
             results.append(("threads", Parallel.maxThreads))
@@ -180,13 +180,13 @@ struct Bench: ParsableCommand {
             let w = Tensor.randomNormal([outChannels, dims[1], kernel, kernel], using: &rng)
             let b = Tensor.zeros([outChannels])
             let y = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
-            let forward = interleavedMedianMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
+            let forward = interleavedMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
                 KernelTuning.with(setting) {
                     _ = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
                 }
             } })
             let ones = Tensor.ones(y.shape)
-            let forwardBackward = interleavedMedianMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
+            let forwardBackward = interleavedMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
                 KernelTuning.with(setting) {
                     _ = vjp(at: [x, w, b], cotangent: ones) {
                         Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad)
@@ -226,16 +226,7 @@ struct Bench: ParsableCommand {
 
 /// Median wall time in milliseconds of `body` over `repetitions` runs after `warmup`.
 func medianMilliseconds(warmup: Int = 3, repetitions: Int, _ body: () -> Void) -> Double {
-    for _ in 0..<warmup { body() }
-    var times: [Double] = []
-    for _ in 0..<repetitions {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-    }
-    times.sort()
-    let n = times.count
-    return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2
+    withoutActuallyEscaping(body) { median(interleavedMilliseconds(warmup: warmup, repetitions: repetitions, arms: [$0])[0]) }
 }
 
 func rounded(_ x: Double, _ digits: Int = 3) -> Double {

@@ -38,9 +38,10 @@ struct TuningOptions: ParsableArguments {
     }
 }
 
-/// Medians in milliseconds of each of `arms`, run alternately after `warmup` rounds; the
-/// order flips every round (A B, B A, …) so neither arm always runs second.
-func interleavedMedianMilliseconds(warmup: Int = 3, repetitions: Int, arms: [() -> Void]) -> [Double] {
+/// The wall times in milliseconds of each of `arms`, run alternately after `warmup`
+/// rounds; the order flips every round (A B, B A, …) so neither arm always runs second.
+/// `times[arm][round]`.
+func interleavedMilliseconds(warmup: Int = 3, repetitions: Int, arms: [() -> Void]) -> [[Double]] {
     for _ in 0..<warmup { for arm in arms { arm() } }
     var times = Array(repeating: [Double](), count: arms.count)
     for round in 0..<repetitions {
@@ -51,19 +52,27 @@ func interleavedMedianMilliseconds(warmup: Int = 3, repetitions: Int, arms: [() 
             times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
     }
-    return times.map { t in
-        let s = t.sorted(), n = s.count
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
-    }
+    return times
 }
 
-/// The JSON fields of one measurement over the arms: `key` for the base; with a variant
-/// also `variant_key` and `variant_key_ratio` (variant / base, < 1: the variant is faster).
-func armFields(_ key: String, _ medians: [Double]) -> [(String, Any)] {
-    var fields: [(String, Any)] = [(key, rounded(medians[0]))]
-    if medians.count > 1 {
-        fields.append(("variant_\(key)", rounded(medians[1])))
-        fields.append(("variant_\(key)_ratio", rounded(medians[1] / medians[0])))
+func median(_ values: [Double]) -> Double {
+    let s = values.sorted(), n = s.count
+    guard n > 0 else { return .nan }
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+}
+
+/// The JSON fields of one measurement over the arms (`times[arm][round]`): `key`, the
+/// base's median; with a variant also `variant_key` (its median), `variant_key_ratio`
+/// (the median of the per-round ratios variant / base: each pair ran back to back, so
+/// the machine's drift cancels; < 1: the variant is faster) and `variant_key_faster`
+/// (in how many of the rounds the variant was faster).
+func armFields(_ key: String, _ times: [[Double]]) -> [(String, Any)] {
+    var fields: [(String, Any)] = [(key, rounded(median(times[0])))]
+    if times.count > 1 {
+        let ratios = zip(times[1], times[0]).map { $0 / $1 }
+        fields.append(("variant_\(key)", rounded(median(times[1]))))
+        fields.append(("variant_\(key)_ratio", rounded(median(ratios))))
+        fields.append(("variant_\(key)_faster", "\(ratios.filter { $0 < 1 }.count)/\(ratios.count)"))
     }
     return fields
 }

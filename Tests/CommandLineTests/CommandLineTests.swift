@@ -145,6 +145,10 @@ struct CommandLineTests {
         for key in ["fwd_ms", "variant_fwd_ms", "variant_fwd_ms_ratio", "fwdbwd_ms", "variant_fwdbwd_ms", "variant_fwdbwd_ms_ratio"] {
             #expect((row[key] as? Double).map { $0 > 0 } == true, "\(key)")
         }
+        for key in ["variant_fwd_ms_faster", "variant_fwdbwd_ms_faster"] {
+            let won = (row[key] as? String)?.split(separator: "/").compactMap { Int($0) } ?? []
+            #expect(won.count == 2 && won[1] == 2 && (0...2).contains(won[0]), "\(key): \(row[key] ?? "missing")")
+        }
     }
 
     @Test func runtimeErrorsNameTheProblemAndFail() throws {
