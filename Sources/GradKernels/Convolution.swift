@@ -193,8 +193,8 @@ public enum Convolution {
 
     /// The kernel path `forward` takes for `g` under the current `KernelTuning`: "pointwise",
     /// "im2col", "im2col-whole-batch", "winograd-f2", "winograd-f2-whole" or "winograd-f4"
-    /// (for benchmarks and tests; the backward's dX is the forward path of the transposed
-    /// geometry for stride 1).
+    /// (for benchmarks and tests; for stride 1 and square kernels the backward's dX takes
+    /// the forward path of the transposed geometry).
     public static func forwardPath(_ g: ConvGeometry) -> String {
         if Winograd.isApplicable(g) {
             let bands = Winograd.bands(g)
@@ -295,12 +295,12 @@ public enum Convolution {
     /// Whether to use one column matrix of the whole batch instead of bands: on small maps
     /// with many channels (128 channels at 8² for one image) a band is a few pixels wide,
     /// and every band's GEMM packs the whole weight matrix (Cout × Cin·9) again for a
-    /// product 16 columns wide; its dW summed as many Cout × Cin·9 partials. The columns of
-    /// all images together (`KernelTuning.wholeBatchFloats` at most) are smaller than the weights there,
-    /// so they are built once and the GEMMs split by output channels (forward) or by patch
-    /// rows (dW) instead. Used where a band is at most a quarter of Cout wide (the default of
-    /// `KernelTuning.wholeBatchChannelsPerBandPixel`): 128 → 128
-    /// at 8², one image, forward + backward 1.59 → 1.39 ms (`ecdp bench conv`, medians of
+    /// product 16 columns wide; its dW summed as many Cout × Cin·9 partials. The columns
+    /// of all images together (`KernelTuning.wholeBatchFloats` at most) are smaller than
+    /// the weights there, so they are built once and the GEMMs split by output channels
+    /// (forward) or by patch rows (dW) instead. Used where a band is at most a quarter of
+    /// Cout wide (`KernelTuning.wholeBatchChannelsPerBandPixel`'s default): 128 → 128 at
+    /// 8², one image, forward + backward 1.59 → 1.39 ms (`ecdp bench conv`, medians of
     /// three alternating runs); at 16² (bands half of Cout) it was slower, 2.96 → 3.38 ms.
     static func usesWholeBatch(_ g: ConvGeometry) -> Bool {
         guard !g.isPointwise, g.outHeight > 0, g.outWidth > 0 else { return false }
