@@ -33,9 +33,27 @@ struct StepExecutor {
     let observer: TableRunObserver
     let shouldStop: () -> Bool
 
+    /// Runs `step` (continuing what an earlier run left) and writes its `done.json`, with
+    /// the seconds of all its runs (`StepClock`).
     func run(_ step: PlannedStep) throws {
-        let started = Date()
         try Folders.create(step.folder)
+        let clock = StepClock(folder: step.folder)
+        let timed = StepExecutor(plan: plan, observer: observer, shouldStop: { clock.tick(); return shouldStop() })
+        do {
+            try timed.perform(step)
+        } catch {
+            clock.save()
+            throw error
+        }
+        let record = StepRecord(digest: step.digest, summary: step.summary, seconds: clock.total,
+                                finished: ISO8601DateFormatter().string(from: Date()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try OutputFile.write(try encoder.encode(record), to: step.donePath)
+        observer.stepFinished(step, seconds: record.seconds)
+    }
+
+    private func perform(_ step: PlannedStep) throws {
         let s = step.spec
         switch s.kind {
         case .model:
@@ -52,12 +70,6 @@ struct StepExecutor {
         case .eval:
             try evaluate(step)
         }
-        let record = StepRecord(digest: step.digest, summary: step.summary, seconds: Date().timeIntervalSince(started),
-                                finished: ISO8601DateFormatter().string(from: Date()))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try OutputFile.write(try encoder.encode(record), to: step.donePath)
-        observer.stepFinished(step, seconds: record.seconds)
     }
 
     /// The checkpoint a model reference of `step` names: a file, or a train/finetune step's run.

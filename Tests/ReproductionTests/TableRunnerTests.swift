@@ -124,6 +124,13 @@ func tableFiles(_ out: String) throws -> [String: String] {
                 .run(observer: stopInTraining, shouldStop: { stopInTraining.progressEvents.contains { $0.kind == "train" && $0.done >= 1 } })
         }
         #expect(stopInTraining.finished.isEmpty)
+        // The interrupted step kept the time it ran (`elapsed.json`), for its final record.
+        let trainStep = try #require(try TableRunner(names: names, scale: "cpu", data: nil, out: resumed, root: root)
+            .plan.steps.first { $0.spec.kind.rawValue == "train" })
+        struct Elapsed: Decodable { var seconds: Double }
+        let elapsedPath = (trainStep.folder as NSString).appendingPathComponent("elapsed.json")
+        let interrupted = try JSONDecoder().decode(Elapsed.self, from: try #require(FileManager.default.contents(atPath: elapsedPath)))
+        #expect(interrupted.seconds > 0)
         let stopAfterTwo = RecordingObserver()
         #expect(throws: TableRunInterrupted.self) {
             _ = try TableRunner(names: names, scale: "cpu", data: nil, out: resumed, root: root)
@@ -136,6 +143,9 @@ func tableFiles(_ out: String) throws -> [String: String] {
         _ = try rest.run(observer: last)
         #expect(last.started.count == 4)
         #expect(try tableFiles(resumed) == tables)
+        // The finished training step counts its interrupted run too.
+        let done = try JSONDecoder().decode(Elapsed.self, from: try #require(FileManager.default.contents(atPath: trainStep.donePath)))
+        #expect(done.seconds > interrupted.seconds)
     }
 
     @Test func dryRunPlansWithoutRunningAndNamesEachStep() throws {
