@@ -9,6 +9,8 @@ APT_PACKAGES := libopenblas-dev libpng-dev libhdf5-dev pkg-config
 TEST_APT_PACKAGES := openmpi-bin chromium
 ECDP := .build/release/ecdp
 BENCH_PYTHON ?= .venv-bench/bin/python
+# The folder holding the team's PyTorch reference, torch_reference.py (docs/performance.md).
+BENCH_DIR ?=
 
 .PHONY: setup setup-test install-packages build demo test bench fuzz clean
 
@@ -48,12 +50,12 @@ test: setup-test
 	@n=$$(grep -Eo 'Test run with [0-9]+ tests?' .build/test.log | tail -1 | grep -Eo '[0-9]+'); \
 	echo "tests: $${n:-0} passed, 0 failed"
 
-## Kernel timings (JSON); beside them PyTorch's when the bench venv exists
-## (see ../shared/bench/torch_reference.py for its setup).
+## Kernel timings (JSON); beside them PyTorch's when the bench venv exists and BENCH_DIR
+## names the reference's folder (docs/performance.md).
 bench: build
 	$(ECDP) bench kernels --json
-	@if [ -x $(BENCH_PYTHON) ]; then $(BENCH_PYTHON) ../shared/bench/torch_reference.py kernels --json | tail -1; \
-	else echo "bench: no $(BENCH_PYTHON); skipping the PyTorch reference"; fi
+	@if [ -x $(BENCH_PYTHON) ] && [ -n "$(BENCH_DIR)" ]; then $(BENCH_PYTHON) $(BENCH_DIR)/torch_reference.py kernels --json | tail -1; \
+	else echo "bench: set BENCH_DIR and create $(BENCH_PYTHON) for the PyTorch reference (docs/performance.md); skipping it"; fi
 
 ## Coverage-guided fuzzing of the readers of untrusted input (docs/robustness.md): each
 ## target runs FUZZ_SECONDS (default 60) from Tests/Fuzz/Corpus/TARGET; new inputs go to
