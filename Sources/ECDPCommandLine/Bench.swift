@@ -111,14 +111,12 @@ struct Bench: ParsableCommand {
             let adam = Adam(groups: [ParameterGroup(name: "all", parameters: params, learningRate: 1e-4)])
             var results: [(String, Any)] = []
             if only == nil || only == "train_step" {
-                let steps = interleavedMilliseconds(warmup: 2, repetitions: repetitions, arms: arms.map { setting in {
-                    KernelTuning.with(setting) {
-                        adam.zeroGradients()
-                        accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
-                        clipGradientValues(params.map(\.parameter), limit: 10)
-                        adam.step()
-                    }
-                } })
+                let steps = interleavedMilliseconds(warmup: 2, repetitions: repetitions, settings: arms) {
+                    adam.zeroGradients()
+                    accumulateGradients(of: params.map(\.parameter)) { model.loss(hr: hr, lr: lr, using: &rng) }
+                    clipGradientValues(params.map(\.parameter), limit: 10)
+                    adam.step()
+                }
                 // One more step, counted: the nominal operations of forward and backward.
                 NominalFLOPs.reset()
                 adam.zeroGradients()
@@ -133,11 +131,10 @@ struct Bench: ParsableCommand {
                 let x = Tensor.randomNormal([1, 3, side, side], using: &rng)
                 let y = Tensor.randomUniform([1, 3, side / s, side / s], using: &rng)
                 let feats = withoutDerivatives { model.rrdb(y) }
-                let times = interleavedMilliseconds(
-                    warmup: 2, repetitions: side == 64 ? repetitions : max(2, repetitions / 2),
-                    arms: arms.map { setting in {
-                        KernelTuning.with(setting) { _ = withoutDerivatives { model.unet(x, times: [150], lrFeatures: feats) } }
-                    } })
+                let times = interleavedMilliseconds(warmup: 2, repetitions: side == 64 ? repetitions : max(2, repetitions / 2),
+                                                    settings: arms) {
+                    _ = withoutDerivatives { model.unet(x, times: [150], lrFeatures: feats) }
+                }
                 results += armFields("nfe_\(side)_ms", times)
             }
             results.append(("peak_rss_mb", rounded(Allocator.residentMemory().peak, 1)))
@@ -180,19 +177,13 @@ struct Bench: ParsableCommand {
             let w = Tensor.randomNormal([outChannels, dims[1], kernel, kernel], using: &rng)
             let b = Tensor.zeros([outChannels])
             let y = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
-            let forward = interleavedMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
-                KernelTuning.with(setting) {
-                    _ = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
-                }
-            } })
+            let forward = interleavedMilliseconds(repetitions: repetitions, settings: arms) {
+                _ = withoutDerivatives { Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: pad) }
+            }
             let ones = Tensor.ones(y.shape)
-            let forwardBackward = interleavedMilliseconds(repetitions: repetitions, arms: arms.map { setting in {
-                KernelTuning.with(setting) {
-                    _ = vjp(at: [x, w, b], cotangent: ones) {
-                        Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad)
-                    }
-                }
-            } })
+            let forwardBackward = interleavedMilliseconds(repetitions: repetitions, settings: arms) {
+                _ = vjp(at: [x, w, b], cotangent: ones) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad) }
+            }
             let geometry = ConvGeometry(batch: dims[0], inChannels: dims[1], height: dims[2], width: dims[3],
                                         outChannels: outChannels, kernelHeight: kernel, kernelWidth: kernel,
                                         stride: stride, padding: pad)

@@ -55,6 +55,13 @@ func interleavedMilliseconds(warmup: Int = 3, repetitions: Int, arms: [() -> Voi
     return times
 }
 
+/// `interleavedMilliseconds` of one `body`, run under each of `settings` in turn.
+func interleavedMilliseconds(warmup: Int = 3, repetitions: Int, settings: [KernelTuning],
+                             _ body: @escaping () -> Void) -> [[Double]] {
+    interleavedMilliseconds(warmup: warmup, repetitions: repetitions,
+                            arms: settings.map { setting in { KernelTuning.with(setting, body) } })
+}
+
 func median(_ values: [Double]) -> Double {
     let s = values.sorted(), n = s.count
     guard n > 0 else { return .nan }
